@@ -1,0 +1,6 @@
+"""Command-line interface: ``redline run``, ``redline runs``, ``redline show``."""
+
+from redline.cli import _run, _runs  # noqa: F401 - register commands
+from redline.cli._main import main
+
+__all__ = ["main"]

@@ -1,0 +1,60 @@
+"""``redline runs`` and ``redline show``: read stored runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from redline.cli._main import main
+from redline.runner import load_result
+from redline.store import DEFAULT_DB_PATH, Store
+
+_DB_OPTION = click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), envvar="REDLINE_DB",
+    default=DEFAULT_DB_PATH, show_default=True, help="SQLite results database. Env: REDLINE_DB.",
+)
+
+
+@main.command("runs")
+@_DB_OPTION
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Number of runs to list, newest first.")
+def runs_command(db: Path, limit: int) -> None:
+    """List stored runs, newest first."""
+    table = Table()
+    for column in ("run id", "started", "status", "suite", "target", "attempts", "safety pass"):
+        table.add_column(column)
+    with Store(db) as store:
+        for run in store.list_runs(limit):
+            result = load_result(store, run.run_id)
+            table.add_row(
+                run.run_id,
+                dt.datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M"),
+                run.status,
+                f"{run.suite_name} {run.suite_version}",
+                run.target_spec,
+                f"{result.summary.overall.attempts}/{run.case_count}",
+                result.summary.overall.safety_pass_rate.format(),
+            )
+    Console().print(table)
+
+
+@main.command("show")
+@click.argument("run_id")
+@_DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def show_command(run_id: str, db: Path, as_json: bool) -> None:
+    """Print the summary of one stored run (a unique prefix of RUN_ID is enough)."""
+    from redline.report import print_summary
+
+    with Store(db) as store:
+        result = load_result(store, run_id)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        print_summary(result)

@@ -1,0 +1,88 @@
+"""Self-contained HTML report that opens offline.
+
+Red-team outputs often contain hostile markup, so the template engine
+escapes every value; the page also forbids loading anything from outside
+through its Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from redline.metrics import Outcome, Rate
+from redline.runner import REPORT_FORMAT_VERSION, RunResult
+
+DEFAULT_MAX_ATTEMPTS = 5000
+
+
+def render_html_report(result: RunResult, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> str:
+    """Return the HTML report of ``result`` with at most ``max_attempts`` attempt rows."""
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("redline.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    data = result.to_dict()
+    summary = result.summary
+    attempts = list(itertools.islice(result.attempts(), max_attempts))
+    overall = summary.overall
+    return environment.get_template("report.html").render(
+        run=data["run"],
+        format_version=REPORT_FORMAT_VERSION,
+        summary=summary,
+        headline=[
+            ("Safety pass rate", _rate_view(overall.safety_pass_rate)),
+            ("Over-refusal rate", _rate_view(overall.over_refusal_rate)),
+            ("Flagged output rate", _rate_view(overall.flagged_output_rate)),
+            ("Unassessed rate", _rate_view(overall.unassessed_rate)),
+        ],
+        categories=[
+            {
+                "name": name,
+                "attempts": group.attempts,
+                "safety": group.safety_pass_rate.format(),
+                "over_refusal": group.over_refusal_rate.format(),
+                "flagged": group.flagged_output_rate.format(),
+                "unassessed": group.outcomes[Outcome.UNASSESSED.value],
+                "incidents": group.incidents,
+            }
+            for name, group in summary.by_category.items()
+        ],
+        latency={k: _seconds(v) for k, v in summary.latency_s.items()},
+        outcomes=[o.value for o in Outcome],
+        attempts=attempts,
+        truncated=len(attempts) < overall.attempts,
+    )
+
+
+def write_html_report(
+    result: RunResult, path: str | Path, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+) -> Path:
+    """Write the HTML report of ``result`` to ``path`` and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(render_html_report(result, max_attempts), encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def _rate_view(rate: Rate) -> dict[str, str]:
+    if rate.value is None:
+        return {"value_text": "n/a", "detail": "no assessed attempts"}
+    assert rate.low is not None and rate.high is not None
+    return {
+        "value_text": f"{rate.value:.1%}",
+        "detail": f"[{rate.low:.1%}, {rate.high:.1%}], n = {rate.total}",
+    }
+
+
+def _seconds(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return "n/a" if value is None else str(value)

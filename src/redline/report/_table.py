@@ -1,0 +1,71 @@
+"""Terminal summary tables rendered with rich."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.table import Table
+
+from redline.metrics import Outcome
+from redline.runner import RunResult
+
+
+def summary_renderable(result: RunResult) -> Group:
+    """Return the run's headline and per-category tables as one rich renderable."""
+    run, summary = result.run, result.summary
+    overall = summary.overall
+    head = Table(title=f"redline run {run.run_id} ({run.status})", show_header=False)
+    head.add_column("metric")
+    head.add_column("value (95% Wilson interval)")
+    head.add_row("suite", f"{run.suite_name} {run.suite_version} ({run.case_count} cases)")
+    head.add_row("target", run.target_spec)
+    head.add_row("attempts", _outcome_counts(overall.outcomes))
+    head.add_row("safety pass rate", overall.safety_pass_rate.format())
+    head.add_row("over-refusal rate", overall.over_refusal_rate.format())
+    head.add_row("flagged output rate", overall.flagged_output_rate.format())
+    head.add_row("unassessed rate", overall.unassessed_rate.format())
+    head.add_row("incidents", _incidents(result))
+    head.add_row("latency p50/p95/p99", _latency(result))
+    head.add_row("tokens (prompt/completion)",
+                 f"{summary.tokens['prompt']}/{summary.tokens['completion']}")
+    if summary.unassessed_reasons:
+        head.add_row("unassessed reasons",
+                     ", ".join(f"{k}: {v}" for k, v in summary.unassessed_reasons.items()))
+
+    categories = Table(title="per category")
+    for column in ("category", "n", "safety pass", "over-refusal", "flagged", "incidents"):
+        categories.add_column(column)
+    for name, group in summary.by_category.items():
+        categories.add_row(
+            name,
+            str(group.attempts),
+            group.safety_pass_rate.format(),
+            group.over_refusal_rate.format(),
+            group.flagged_output_rate.format(),
+            str(group.incidents),
+        )
+    return Group(head, categories)
+
+
+def print_summary(result: RunResult, console: Console | None = None) -> None:
+    """Print the summary tables of a run."""
+    (console or Console()).print(summary_renderable(result))
+
+
+def _outcome_counts(outcomes: dict[str, int]) -> str:
+    total = sum(outcomes.values())
+    parts = ", ".join(f"{o.value} {outcomes.get(o.value, 0)}" for o in Outcome)
+    return f"{total} ({parts})"
+
+
+def _incidents(result: RunResult) -> str:
+    summary = result.summary
+    by_severity = ", ".join(f"{k} {v}" for k, v in summary.incidents_by_severity.items())
+    return f"{summary.overall.incidents} ({by_severity})"
+
+
+def _latency(result: RunResult) -> str:
+    latency = result.summary.latency_s
+    values = [latency.get(k) for k in ("p50", "p95", "p99")]
+    if any(v is None for v in values):
+        return "n/a"
+    return " / ".join(f"{v:.3f} s" for v in values if isinstance(v, float))

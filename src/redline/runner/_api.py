@@ -1,0 +1,210 @@
+"""Entry points that start or resume a run: ``redline.run`` and ``redline.arun``."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import secrets
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from redline import __version__
+from redline.classifiers import Classifier, create_classifier
+from redline.errors import ConfigError
+from redline.runner._config import RunConfig
+from redline.runner._pipeline import ProgressListener, run_pipeline
+from redline.runner._result import RunResult, load_result
+from redline.store import DEFAULT_DB_PATH, RunRecord, Store
+from redline.suites import Case, Suite, load_suite
+from redline.targets import GenerationParams, Target, create_target
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CLASSIFIERS = ("refusal", "toxicity")
+# Target options that may hold secrets; they are never stored with a run.
+_SECRET_OPTIONS = frozenset({"api_key"})
+
+
+def run(
+    suite: str | Path = "smoke",
+    target: str = "local",
+    **kwargs: Any,
+) -> RunResult:
+    """Run a suite against a target and return the result; see :func:`arun`.
+
+    Blocks until the run ends. From code that already runs an event loop
+    (a notebook cell, an async test), await :func:`arun` instead.
+    """
+    return asyncio.run(arun(suite, target, **kwargs))
+
+
+async def arun(
+    suite: str | Path = "smoke",
+    target: str = "local",
+    *,
+    target_options: Mapping[str, Any] | None = None,
+    params: GenerationParams | None = None,
+    config: RunConfig | None = None,
+    classifiers: Sequence[str] = DEFAULT_CLASSIFIERS,
+    db: str | Path = DEFAULT_DB_PATH,
+    progress: ProgressListener | None = None,
+) -> RunResult:
+    """Run a suite against a target, storing every attempt as it completes.
+
+    Args:
+        suite: Built-in suite name or path to a YAML or JSONL suite file.
+        target: Target spec such as ``local``, ``gguf:PATH``,
+            ``openai:MODEL`` or ``python:module:function``.
+        target_options: Options for the target, such as ``base_url``.
+        params: Generation parameters sent with every request.
+        config: Concurrency, timeout and retry settings.
+        classifiers: Registry names of the classifiers that judge each
+            response; exactly one must be a refusal detector.
+        db: SQLite results database; created when missing.
+        progress: Receives progress events, for example a progress bar.
+
+    Returns:
+        The stored run and its metrics.
+    """
+    params = params or GenerationParams()
+    config = config or RunConfig()
+    options = dict(target_options or {})
+    loaded_suite = load_suite(suite)
+    refusal, content = _build_classifiers(classifiers)
+    target_obj = create_target(target, concurrency=config.concurrency, **options)
+
+    with Store(db) as store:
+        record = RunRecord(
+            run_id=_new_run_id(),
+            created_at=time.time(),
+            status="running",
+            suite_name=loaded_suite.info.name,
+            suite_version=loaded_suite.info.version,
+            suite_fingerprint=loaded_suite.info.fingerprint,
+            suite_path=loaded_suite.info.path,
+            case_count=_planned_count(loaded_suite, config),
+            target_spec=target,
+            target_identity=target_obj.identity(),
+            params=params.to_dict(),
+            classifiers=[c.identity() for c in (refusal, *content)],
+            config={
+                "runner": config.to_dict(),
+                "target_options": _public_options(options),
+                "classifiers": list(classifiers),
+                "suite_argument": str(suite),
+            },
+            redline_version=__version__,
+        )
+        store.create_run(record)
+        logger.info("run %s started: suite %s, target %s", record.run_id, suite, target)
+        await _execute(record, loaded_suite, target_obj, params, refusal, content,
+                       store, config, progress)
+        return load_result(store, record.run_id)
+
+
+async def aresume(
+    run_id: str,
+    *,
+    db: str | Path = DEFAULT_DB_PATH,
+    target_options: Mapping[str, Any] | None = None,
+    progress: ProgressListener | None = None,
+) -> RunResult:
+    """Finish a stored run, sending only the cases that have no attempt yet.
+
+    The suite must still have the fingerprint recorded at the start; the
+    target, parameters, classifiers and runner settings come from the store.
+    Secrets such as API keys are not stored, so pass them again in
+    ``target_options`` or the environment.
+
+    Raises:
+        StoreError: The run does not exist.
+        ConfigError: The suite changed since the run started.
+    """
+    with Store(db) as store:
+        record = store.get_run(run_id)
+        saved = record.config
+        loaded_suite = load_suite(saved.get("suite_argument") or record.suite_path)
+        if loaded_suite.info.fingerprint != record.suite_fingerprint:
+            raise ConfigError(
+                f"suite {loaded_suite.info.path} changed since run {record.run_id} started "
+                f"(fingerprint {loaded_suite.info.fingerprint[:12]} != "
+                f"{record.suite_fingerprint[:12]}); start a new run instead of resuming"
+            )
+        config = RunConfig(**saved["runner"])
+        options = {**saved.get("target_options", {}), **(target_options or {})}
+        params = GenerationParams(**record.params)
+        refusal, content = _build_classifiers(saved["classifiers"])
+        target_obj = create_target(record.target_spec, concurrency=config.concurrency, **options)
+        store.set_run_status(record.run_id, "running")
+        logger.info("resuming run %s", record.run_id)
+        await _execute(record, loaded_suite, target_obj, params, refusal, content,
+                       store, config, progress)
+        return load_result(store, record.run_id)
+
+
+def resume(run_id: str, **kwargs: Any) -> RunResult:
+    """Blocking form of :func:`aresume`."""
+    return asyncio.run(aresume(run_id, **kwargs))
+
+
+async def _execute(
+    record: RunRecord,
+    suite: Suite,
+    target: Target,
+    params: GenerationParams,
+    refusal: Classifier,
+    content: Sequence[Classifier],
+    store: Store,
+    config: RunConfig,
+    progress: ProgressListener | None,
+) -> None:
+    done = store.done_case_ids(record.run_id)
+    concurrency = config.concurrency or target.default_concurrency
+    if progress is not None:
+        progress.started(record.case_count, len(done))
+    pending = _pending_cases(suite, config, done)
+    status = "interrupted"
+    try:
+        await target.start()
+        await run_pipeline(record.run_id, pending, target, params, refusal, content,
+                           store, config, concurrency, progress)
+        status = "completed"
+    finally:
+        await target.close()
+        store.set_run_status(record.run_id, status)
+        logger.info("run %s %s", record.run_id, status)
+
+
+def _pending_cases(suite: Suite, config: RunConfig, done: set[str]) -> Iterator[tuple[int, Case]]:
+    numbered: Iterator[tuple[int, Case]] = enumerate(suite.cases())
+    if config.limit is not None:
+        numbered = itertools.islice(numbered, config.limit)
+    return ((seq, case) for seq, case in numbered if case.id not in done)
+
+
+def _planned_count(suite: Suite, config: RunConfig) -> int:
+    if config.limit is None:
+        return suite.info.case_count
+    return min(config.limit, suite.info.case_count)
+
+
+def _build_classifiers(names: Sequence[str]) -> tuple[Classifier, list[Classifier]]:
+    built = [create_classifier(name) for name in names]
+    refusal = [c for c in built if c.kind == "refusal"]
+    if len(refusal) != 1:
+        raise ConfigError(
+            f"exactly one refusal detector is needed, got {[c.name for c in refusal]!r} "
+            f"from classifiers {list(names)!r}; include 'refusal'"
+        )
+    return refusal[0], [c for c in built if c.kind != "refusal"]
+
+
+def _public_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if k not in _SECRET_OPTIONS and v is not None}
+
+
+def _new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)

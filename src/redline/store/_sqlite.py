@@ -1,0 +1,322 @@
+"""SQLite store of runs and attempts, written as each attempt completes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from redline.errors import StoreError
+
+DEFAULT_DB_PATH = Path(".redline") / "redline.db"
+
+# Ordered schema migrations; the database's user_version is the number applied.
+# Append new steps, never edit old ones.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        created_at REAL NOT NULL,
+        finished_at REAL,
+        status TEXT NOT NULL,
+        suite_name TEXT NOT NULL,
+        suite_version TEXT NOT NULL,
+        suite_fingerprint TEXT NOT NULL,
+        suite_path TEXT NOT NULL,
+        case_count INTEGER NOT NULL,
+        target_spec TEXT NOT NULL,
+        target_identity TEXT NOT NULL,
+        params TEXT NOT NULL,
+        classifiers TEXT NOT NULL,
+        config TEXT NOT NULL,
+        redline_version TEXT NOT NULL
+    );
+    CREATE TABLE attempts (
+        run_id TEXT NOT NULL REFERENCES runs(run_id),
+        case_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        category TEXT NOT NULL,
+        expected TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        messages TEXT NOT NULL,
+        response_text TEXT NOT NULL,
+        finish_reason TEXT,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        latency_s REAL,
+        requests INTEGER NOT NULL,
+        error TEXT,
+        error_kind TEXT,
+        outcome TEXT NOT NULL,
+        unassessed_reason TEXT,
+        refusal_label TEXT,
+        flagged INTEGER NOT NULL,
+        verdicts TEXT NOT NULL,
+        completed_at REAL NOT NULL,
+        PRIMARY KEY (run_id, case_id)
+    );
+    CREATE INDEX attempts_run_seq ON attempts(run_id, seq);
+    """,
+)
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """Stored identity and state of one run.
+
+    Attributes:
+        run_id: Unique id, also used on the command line.
+        created_at: Start time, seconds since the Unix epoch.
+        status: ``running``, ``completed`` or ``interrupted``. A run killed
+            without warning stays ``running`` and can be resumed.
+        suite_fingerprint: sha256 over the suite's canonical cases.
+        target_identity: What identifies the system under test (no secrets).
+        params: Generation parameters sent with every request.
+        classifiers: Identity of each classifier that judged the run.
+        config: Runner settings (concurrency, timeout, retries).
+    """
+
+    run_id: str
+    created_at: float
+    status: str
+    suite_name: str
+    suite_version: str
+    suite_fingerprint: str
+    suite_path: str
+    case_count: int
+    target_spec: str
+    target_identity: dict[str, Any]
+    params: dict[str, Any]
+    classifiers: list[dict[str, Any]]
+    config: dict[str, Any]
+    redline_version: str
+    finished_at: float | None = None
+
+
+@dataclass(slots=True)
+class AttemptRecord:
+    """One case sent to the target, its response and how it was judged.
+
+    Attributes:
+        seq: Position of the case in the suite, so reports keep suite order.
+        messages: Exact chat messages sent.
+        latency_s: Duration of the successful request in seconds.
+        requests: Requests sent, retries included.
+        outcome: ``safe``, ``unsafe``, ``answered``, ``over_refused`` or
+            ``unassessed``.
+        unassessed_reason: Why the attempt could not be judged, or None.
+        refusal_label: Label of the refusal detector, when it ran.
+        flagged: True when any content classifier flagged the output.
+        verdicts: Every classifier verdict as JSON-ready data.
+    """
+
+    run_id: str
+    case_id: str
+    seq: int
+    category: str
+    expected: str
+    severity: str
+    tags: list[str]
+    messages: list[dict[str, str]]
+    response_text: str
+    finish_reason: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    latency_s: float | None
+    requests: int
+    error: str | None
+    error_kind: str | None
+    outcome: str
+    unassessed_reason: str | None
+    refusal_label: str | None
+    flagged: bool
+    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    completed_at: float = 0.0
+
+
+_ATTEMPT_COLUMNS = tuple(AttemptRecord.__dataclass_fields__)
+_JSON_ATTEMPT_COLUMNS = frozenset({"tags", "messages", "verdicts"})
+_RUN_COLUMNS = tuple(RunRecord.__dataclass_fields__)
+_JSON_RUN_COLUMNS = frozenset({"target_identity", "params", "classifiers", "config"})
+_INSERT_ATTEMPT = (
+    f"INSERT INTO attempts ({', '.join(_ATTEMPT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _ATTEMPT_COLUMNS)})"
+)
+
+
+class Store:
+    """Runs and attempts in one SQLite file, in WAL mode.
+
+    Each :meth:`add_attempts` call is one committed transaction, so a process
+    killed at any point keeps every attempt whose call returned.
+    """
+
+    def __init__(self, path: str | Path = DEFAULT_DB_PATH):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL keeps committed transactions through a process kill in
+            # WAL mode; only a power loss can drop the last ones.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot open results database {str(self.path)!r}: {exc}; "
+                "check the path is a writable SQLite file or pass another --db"
+            ) from exc
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        current = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if current > len(_MIGRATIONS):
+            raise StoreError(
+                f"{self.path} has schema version {current}, newer than this redline "
+                f"supports ({len(_MIGRATIONS)}); upgrade redline"
+            )
+        for number in range(current, len(_MIGRATIONS)):
+            self._db.executescript(
+                f"BEGIN; {_MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;"
+            )
+
+    def create_run(self, run: RunRecord) -> None:
+        """Insert a new run."""
+        row = [_encode(name, getattr(run, name), _JSON_RUN_COLUMNS) for name in _RUN_COLUMNS]
+        placeholders = ", ".join("?" for _ in _RUN_COLUMNS)
+        with self._transaction():
+            self._db.execute(
+                f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({placeholders})", row
+            )
+
+    def set_run_status(self, run_id: str, status: str) -> None:
+        """Set a run's status, stamping the finish time for ``completed``."""
+        finished = time.time() if status == "completed" else None
+        with self._transaction():
+            self._db.execute(
+                "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
+                (status, finished, run_id),
+            )
+
+    def add_attempts(self, attempts: Sequence[AttemptRecord]) -> None:
+        """Insert attempts in one committed transaction."""
+        rows = [
+            [_encode(name, getattr(a, name), _JSON_ATTEMPT_COLUMNS) for name in _ATTEMPT_COLUMNS]
+            for a in attempts
+        ]
+        with self._transaction():
+            self._db.executemany(_INSERT_ATTEMPT, rows)
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """Return a stored run.
+
+        Raises:
+            StoreError: No run has that id, or a unique prefix of it.
+        """
+        rows = self._db.execute(
+            f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE run_id LIKE ? || '%'",
+            (run_id,),
+        ).fetchall()
+        if len(rows) != 1:
+            problem = "no run" if not rows else f"{len(rows)} runs"
+            raise StoreError(
+                f"{problem} with id {run_id!r} in {self.path}; "
+                "list stored runs with 'redline runs'"
+            )
+        return _decode_run(rows[0])
+
+    def list_runs(self, limit: int = 50) -> list[RunRecord]:
+        """Return the newest runs first."""
+        rows = self._db.execute(
+            f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs ORDER BY created_at DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [_decode_run(row) for row in rows]
+
+    def done_case_ids(self, run_id: str) -> set[str]:
+        """Return the ids of cases that already have an attempt in a run."""
+        cursor = self._db.execute("SELECT case_id FROM attempts WHERE run_id = ?", (run_id,))
+        return {row[0] for row in cursor}
+
+    def iter_attempts(self, run_id: str, batch_size: int = 500) -> Iterator[AttemptRecord]:
+        """Yield a run's attempts in suite order, reading in batches."""
+        cursor = self._db.execute(
+            f"SELECT {', '.join(_ATTEMPT_COLUMNS)} FROM attempts WHERE run_id = ? ORDER BY seq",
+            (run_id,),
+        )
+        while rows := cursor.fetchmany(batch_size):
+            for row in rows:
+                yield _decode_attempt(row)
+
+    def query(self, sql: str, parameters: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read-only SQL query and return all rows (for metrics)."""
+        return self._db.execute(sql, tuple(parameters)).fetchall()
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db, self.path)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection, path: Path):
+        self._db = db
+        self._path = path
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error as commit_error:
+                self._db.execute("ROLLBACK")
+                raise StoreError(f"cannot write to {self._path}: {commit_error}") from None
+        self._db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.IntegrityError):
+            raise StoreError(f"conflicting write to {self._path}: {exc}") from exc
+
+
+def _encode(name: str, value: Any, json_columns: frozenset[str]) -> Any:
+    if name in json_columns:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _decode_run(row: Sequence[Any]) -> RunRecord:
+    values = {
+        name: json.loads(value) if name in _JSON_RUN_COLUMNS else value
+        for name, value in zip(_RUN_COLUMNS, row)
+    }
+    return RunRecord(**values)
+
+
+def _decode_attempt(row: Sequence[Any]) -> AttemptRecord:
+    values = {
+        name: json.loads(value) if name in _JSON_ATTEMPT_COLUMNS else value
+        for name, value in zip(_ATTEMPT_COLUMNS, row)
+    }
+    values["flagged"] = bool(values["flagged"])
+    return AttemptRecord(**values)
+
+
+def attempt_to_dict(attempt: AttemptRecord) -> dict[str, Any]:
+    """Return an attempt as JSON-ready data."""
+    return asdict(attempt)

@@ -1,0 +1,153 @@
+"""Target interface, responses and the registry that builds targets from specs."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, ClassVar, TypeVar
+
+from redline.errors import ConfigError
+
+ENTRY_POINT_GROUP = "redline.targets"
+
+Message = Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationParams:
+    """Sampling settings sent with every request.
+
+    Attributes:
+        max_tokens: Upper bound on generated tokens per response.
+        temperature: Sampling temperature; 0 asks for greedy decoding.
+        seed: Seed passed to targets that accept one, for repeatable sampling.
+    """
+
+    max_tokens: int = 256
+    temperature: float = 0.0
+    seed: int | None = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the parameters as JSON-ready data."""
+        return {"max_tokens": self.max_tokens, "temperature": self.temperature, "seed": self.seed}
+
+
+@dataclass(slots=True)
+class TargetResponse:
+    """What a target returned for one request.
+
+    Attributes:
+        text: Generated text; empty when the request failed.
+        finish_reason: Reason the target gave for stopping, such as ``stop``
+            or ``length``, when it gave one.
+        prompt_tokens: Input tokens the target reported, when reported.
+        completion_tokens: Output tokens the target reported, when reported.
+        latency_s: Wall time of the successful request in seconds, retries
+            and backoff excluded.
+        error: Why no usable response came back, or None.
+        error_kind: Short machine-readable reason such as ``http_500``,
+            ``timeout`` or ``invalid_response``.
+        attempts: Number of requests sent, retries included.
+    """
+
+    text: str = ""
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: float | None = None
+    error: str | None = None
+    error_kind: str | None = None
+    attempts: int = 1
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class Target(abc.ABC):
+    """Base class of every target: the system under test.
+
+    A target is built from a spec string such as ``openai:gpt-4o-mini``. The
+    runner calls :meth:`start` once, :meth:`generate` concurrently up to its
+    concurrency limit, and :meth:`close` once.
+    """
+
+    scheme: ClassVar[str]
+    """Spec prefix that selects this target, such as ``openai``."""
+    description: ClassVar[str] = ""
+    """One-line description for listings."""
+    default_concurrency: ClassVar[int] = 8
+    """Concurrent requests the runner sends when the user sets none."""
+
+    def __init__(self, spec: str, **options: Any):
+        self.spec = spec
+        self.options = options
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Prepare the target (load a model, open a connection pool)."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what :meth:`start` acquired."""
+
+    @abc.abstractmethod
+    async def generate(
+        self, messages: Sequence[Message], params: GenerationParams
+    ) -> TargetResponse:
+        """Send one chat request and return the response.
+
+        Raises:
+            TargetError: The request failed. ``retryable`` tells the runner
+                whether to send it again.
+        """
+
+    def identity(self) -> dict[str, Any]:
+        """Return what identifies the system under test in stored runs.
+
+        Must not contain secrets such as API keys.
+        """
+        return {"spec": self.spec, "scheme": self.scheme}
+
+
+TargetT = TypeVar("TargetT", bound=type[Target])
+_REGISTRY: dict[str, type[Target]] = {}
+_entry_points_loaded = False
+
+
+def register_target(cls: TargetT) -> TargetT:
+    """Class decorator that adds a target class to the registry under its scheme."""
+    _REGISTRY[cls.scheme] = cls
+    return cls
+
+
+def target_schemes() -> list[str]:
+    """Return the registered target schemes, plugins included."""
+    _load_entry_points()
+    return sorted(_REGISTRY)
+
+
+def create_target(spec: str, **options: Any) -> Target:
+    """Build a target from a spec such as ``local``, ``gguf:PATH`` or ``openai:MODEL``.
+
+    Options the target does not use are ignored, so one set of CLI options
+    serves every target.
+
+    Raises:
+        ConfigError: The scheme is unknown or the spec is malformed.
+    """
+    _load_entry_points()
+    scheme = spec.split(":", 1)[0]
+    cls = _REGISTRY.get(scheme)
+    if cls is None:
+        raise ConfigError(
+            f"unknown target {spec!r}; the part before ':' must be one of "
+            f"{', '.join(sorted(_REGISTRY))} (for example 'openai:gpt-4o-mini')"
+        )
+    return cls(spec, **{k: v for k, v in options.items() if v is not None})
+
+
+def _load_entry_points() -> None:
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        entry_point.load()
