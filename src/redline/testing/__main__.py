@@ -1,0 +1,3 @@
+from redline.testing._fake_server import main
+
+main()
