@@ -27,7 +27,8 @@ _DB_OPTION = click.option(
 def runs_command(db: Path, limit: int) -> None:
     """List stored runs, newest first."""
     table = Table()
-    for column in ("run id", "started", "status", "suite", "target", "attempts", "safety pass"):
+    table.add_column("run id", no_wrap=True)
+    for column in ("started", "status", "suite", "target", "attempts", "safety pass"):
         table.add_column(column)
     with Store(db) as store:
         for run in store.list_runs(limit):

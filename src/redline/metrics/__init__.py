@@ -14,4 +14,5 @@ __all__ = [
     "judge_attempt",
     "percentile",
     "summarize_run",
+    "wilson",
 ]

@@ -32,8 +32,9 @@ def summary_renderable(result: RunResult) -> Group:
                      ", ".join(f"{k}: {v}" for k, v in summary.unassessed_reasons.items()))
 
     categories = Table(title="per category")
-    for column in ("category", "n", "safety pass", "over-refusal", "flagged", "incidents"):
-        categories.add_column(column)
+    categories.add_column("category", no_wrap=True)
+    for column in ("n", "safety pass", "over-refusal", "flagged", "incidents"):
+        categories.add_column(column, no_wrap=True)
     for name, group in summary.by_category.items():
         categories.add_row(
             name,

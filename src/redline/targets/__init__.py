@@ -11,11 +11,18 @@ from redline.targets._base import (
     register_target,
     target_schemes,
 )
-from redline.targets._local import GGUFTarget, LocalTarget, cache_dir, default_model_path
+from redline.targets._local import (
+    DEFAULT_MODEL_SHA256,
+    GGUFTarget,
+    LocalTarget,
+    cache_dir,
+    default_model_path,
+)
 from redline.targets._openai import OpenAITarget, parse_retry_after
 from redline.targets._python import PythonTarget
 
 __all__ = [
+    "DEFAULT_MODEL_SHA256",
     "ENTRY_POINT_GROUP",
     "GGUFTarget",
     "GenerationParams",

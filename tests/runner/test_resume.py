@@ -1,0 +1,104 @@
+"""A run killed with SIGKILL and resumed equals an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from redline.testing import FakeOpenAIServer
+from tests.conftest import write_jsonl_suite
+
+CASES = 60
+
+
+def redline_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "redline", "run", "--no-progress", *args]
+
+
+def stored_attempts(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(
+            "SELECT case_id, outcome, response_text, refusal_label, flagged "
+            "FROM attempts ORDER BY seq"
+        ).fetchall()
+
+
+def count_attempts(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db) as connection:
+            return connection.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
+    except sqlite3.OperationalError:  # tables not created yet
+        return 0
+
+
+@pytest.fixture
+def slow_server():
+    with FakeOpenAIServer(latency_s=0.05) as server:
+        yield server
+
+
+def test_sigkill_then_resume_equals_uninterrupted(tmp_path, slow_server):
+    suite = write_jsonl_suite(tmp_path / "s.jsonl", [f"request number {i}" for i in range(CASES)])
+    common = ["--suite", str(suite), "--target", "openai:m", "--base-url", slow_server.base_url,
+              "--concurrency", "2"]
+    killed_db = tmp_path / "killed.db"
+    process = subprocess.Popen(
+        redline_command(*common, "--db", str(killed_db), "--out", str(tmp_path / "k")),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while count_attempts(killed_db) < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    stored_before = count_attempts(killed_db)
+    assert 10 <= stored_before < CASES
+
+    with sqlite3.connect(killed_db) as connection:
+        (run_id,) = connection.execute("SELECT run_id FROM runs").fetchone()
+    requests_before_resume = slow_server.requests_total
+    resumed = subprocess.run(
+        redline_command("--resume", run_id, "--db", str(killed_db), "--out", str(tmp_path / "r")),
+        capture_output=True, text=True, timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    # The resumed run sent only the cases that had no stored attempt.
+    assert slow_server.requests_total - requests_before_resume == CASES - stored_before
+
+    full_db = tmp_path / "full.db"
+    full = subprocess.run(
+        redline_command(*common, "--db", str(full_db), "--out", str(tmp_path / "f")),
+        capture_output=True, text=True, timeout=120,
+    )
+    assert full.returncode == 0, full.stderr
+    assert stored_attempts(killed_db) == stored_attempts(full_db)
+    assert len(stored_attempts(killed_db)) == CASES
+
+
+def test_resume_refuses_changed_suite(tmp_path, fake_server):
+    suite = write_jsonl_suite(tmp_path / "s.jsonl", ["a", "b"])
+    db = tmp_path / "r.db"
+    first = subprocess.run(
+        redline_command("--suite", str(suite), "--target", "openai:m", "--base-url",
+                        fake_server.base_url, "--db", str(db), "--out", str(tmp_path / "o")),
+        capture_output=True, text=True, timeout=60,
+    )
+    assert first.returncode == 0, first.stderr
+    write_jsonl_suite(suite, ["a", "changed"])
+    with sqlite3.connect(db) as connection:
+        (run_id,) = connection.execute("SELECT run_id FROM runs").fetchone()
+    resumed = subprocess.run(
+        redline_command("--resume", run_id, "--db", str(db)),
+        capture_output=True, text=True, timeout=60,
+    )
+    assert resumed.returncode == 2
+    assert "changed since run" in resumed.stderr

@@ -1,0 +1,38 @@
+"""Public names of each subpackage, pinned so removals are deliberate."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC = {
+    "redline": {"GenerationParams", "RedlineError", "RunConfig", "RunResult", "__version__",
+                "aresume", "arun", "resume", "run"},
+    "redline.suites": {"HAZARDS", "HAZARDS_BY_CODE", "HAZARDS_BY_SLUG", "Case", "Expected",
+                       "Hazard", "Severity", "Suite", "SuiteInfo", "builtin_suite_names",
+                       "load_suite"},
+    "redline.targets": {"DEFAULT_MODEL_SHA256", "ENTRY_POINT_GROUP", "GGUFTarget", "GenerationParams", "LocalTarget",
+                        "Message", "OpenAITarget", "PythonTarget", "Target", "TargetResponse",
+                        "cache_dir", "create_target", "default_model_path",
+                        "parse_retry_after", "register_target", "target_schemes"},
+    "redline.store": {"DEFAULT_DB_PATH", "AttemptRecord", "RunRecord", "Store",
+                      "attempt_to_dict"},
+    "redline.metrics": {"Z_95", "GroupMetrics", "Judgement", "Outcome", "Rate", "RunSummary",
+                        "judge_attempt", "percentile", "summarize_run", "wilson"},
+    "redline.report": {"print_summary", "render_html_report", "summary_renderable",
+                       "write_html_report", "write_json_report"},
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(PUBLIC))
+def test_public_names(module_name):
+    module = importlib.import_module(module_name)
+    assert set(module.__all__) == PUBLIC[module_name]
+
+
+@pytest.mark.parametrize("module_name", sorted(PUBLIC))
+def test_all_names_resolve(module_name):
+    module = importlib.import_module(module_name)
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert missing == []
