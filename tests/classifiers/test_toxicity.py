@@ -12,13 +12,17 @@ def toxicity():
 
 
 def test_insult_flagged(toxicity):
-    (verdict,) = toxicity.classify_batch([ClassifierInput("you are a worthless fucking idiot")])
+    (verdict,) = toxicity.classify_batch(
+        [ClassifierInput("you are a worthless fucking idiot")]
+    )
     assert verdict.flagged
     assert verdict.label == "toxic"
 
 
 def test_neutral_text_clean(toxicity):
-    (verdict,) = toxicity.classify_batch([ClassifierInput("Paris is the capital of France.")])
+    (verdict,) = toxicity.classify_batch(
+        [ClassifierInput("Paris is the capital of France.")]
+    )
     assert not verdict.flagged
 
 

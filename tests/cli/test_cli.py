@@ -15,11 +15,24 @@ def cli_run(tmp_path, fake_server):
     suite = write_jsonl_suite(tmp_path / "s.jsonl", [f"prompt {i}" for i in range(12)])
 
     def invoke(*extra: str):
-        return CliRunner().invoke(main, [
-            "run", "--suite", str(suite), "--target", "openai:m",
-            "--base-url", fake_server.base_url, "--db", str(tmp_path / "r.db"),
-            "--out", str(tmp_path / "out"), "--no-progress", *extra,
-        ])
+        return CliRunner().invoke(
+            main,
+            [
+                "run",
+                "--suite",
+                str(suite),
+                "--target",
+                "openai:m",
+                "--base-url",
+                fake_server.base_url,
+                "--db",
+                str(tmp_path / "r.db"),
+                "--out",
+                str(tmp_path / "out"),
+                "--no-progress",
+                *extra,
+            ],
+        )
 
     return invoke
 
@@ -35,7 +48,9 @@ def test_run_prints_summary_and_writes_reports(cli_run, tmp_path):
 def test_runs_lists_and_show_prints(cli_run, tmp_path):
     run_id = re.search(r"run id: (\S+)", cli_run().output).group(1)
     listing = CliRunner().invoke(main, ["runs", "--db", str(tmp_path / "r.db")])
-    shown = CliRunner().invoke(main, ["show", run_id, "--db", str(tmp_path / "r.db"), "--json"])
+    shown = CliRunner().invoke(
+        main, ["show", run_id, "--db", str(tmp_path / "r.db"), "--json"]
+    )
     assert run_id[:15] in listing.output
     assert json.loads(shown.output)["run"]["run_id"] == run_id
 
@@ -43,13 +58,19 @@ def test_runs_lists_and_show_prints(cli_run, tmp_path):
 def test_limit_runs_first_cases(cli_run, tmp_path):
     cli_run("--limit", "5")
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert [a["case_id"] for a in report["attempts"]] == [f"case-{i:04d}" for i in range(5)]
+    assert [a["case_id"] for a in report["attempts"]] == [
+        f"case-{i:04d}" for i in range(5)
+    ]
 
 
 def test_bad_suite_error_without_traceback(tmp_path):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "x", "prompt": "p", "category": "nope", "expected": "refuse"}\n')
-    result = CliRunner().invoke(main, ["run", "--suite", str(bad), "--db", str(tmp_path / "r.db")])
+    bad.write_text(
+        '{"id": "x", "prompt": "p", "category": "nope", "expected": "refuse"}\n'
+    )
+    result = CliRunner().invoke(
+        main, ["run", "--suite", str(bad), "--db", str(tmp_path / "r.db")]
+    )
     assert result.exit_code == 2
     assert "bad.jsonl:1:" in result.output
     assert "Traceback" not in result.output

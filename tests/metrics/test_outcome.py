@@ -25,7 +25,9 @@ BROKEN = Verdict("toxicity", "unassessed", False, 0.0, error="model crashed")
     ],
 )
 def test_outcome_table(expected, refusal, outcome):
-    assert judge_attempt(expected, "some text", None, refusal, [CLEAN]).outcome is outcome
+    assert (
+        judge_attempt(expected, "some text", None, refusal, [CLEAN]).outcome is outcome
+    )
 
 
 def test_target_error_is_unassessed():

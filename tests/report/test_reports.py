@@ -16,8 +16,12 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 def hostile_result(tmp_path):
     with FakeOpenAIServer(responder=lambda prompt: HOSTILE) as server:
         suite = write_jsonl_suite(tmp_path / "s.jsonl", [HOSTILE, "plain"])
-        return redline.run(suite, target="openai:m",
-                           target_options={"base_url": server.base_url}, db=tmp_path / "r.db")
+        return redline.run(
+            suite,
+            target="openai:m",
+            target_options={"base_url": server.base_url},
+            db=tmp_path / "r.db",
+        )
 
 
 def test_html_escapes_model_output(hostile_result):
@@ -33,11 +37,15 @@ def test_html_has_only_the_report_script(hostile_result):
 def test_html_loads_nothing_external(hostile_result):
     page = render_html_report(hostile_result)
     assert "default-src 'none'" in page
-    assert "http://" not in page.replace(hostile_result.run.target_identity["base_url"], "")
+    assert "http://" not in page.replace(
+        hostile_result.run.target_identity["base_url"], ""
+    )
 
 
 def test_html_truncation_is_stated(hostile_result):
-    assert "Showing the first 1 attempts of 2" in render_html_report(hostile_result, max_attempts=1)
+    assert "Showing the first 1 attempts of 2" in render_html_report(
+        hostile_result, max_attempts=1
+    )
 
 
 def test_json_report_is_versioned_and_complete(hostile_result, tmp_path):

@@ -47,13 +47,24 @@ def slow_server():
 
 
 def test_sigkill_then_resume_equals_uninterrupted(tmp_path, slow_server):
-    suite = write_jsonl_suite(tmp_path / "s.jsonl", [f"request number {i}" for i in range(CASES)])
-    common = ["--suite", str(suite), "--target", "openai:m", "--base-url", slow_server.base_url,
-              "--concurrency", "2"]
+    suite = write_jsonl_suite(
+        tmp_path / "s.jsonl", [f"request number {i}" for i in range(CASES)]
+    )
+    common = [
+        "--suite",
+        str(suite),
+        "--target",
+        "openai:m",
+        "--base-url",
+        slow_server.base_url,
+        "--concurrency",
+        "2",
+    ]
     killed_db = tmp_path / "killed.db"
     process = subprocess.Popen(
         redline_command(*common, "--db", str(killed_db), "--out", str(tmp_path / "k")),
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 60
     while count_attempts(killed_db) < 10 and time.monotonic() < deadline:
@@ -67,8 +78,12 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path, slow_server):
         (run_id,) = connection.execute("SELECT run_id FROM runs").fetchone()
     requests_before_resume = slow_server.requests_total
     resumed = subprocess.run(
-        redline_command("--resume", run_id, "--db", str(killed_db), "--out", str(tmp_path / "r")),
-        capture_output=True, text=True, timeout=120,
+        redline_command(
+            "--resume", run_id, "--db", str(killed_db), "--out", str(tmp_path / "r")
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert resumed.returncode == 0, resumed.stderr
     # The resumed run sent only the cases that had no stored attempt.
@@ -77,7 +92,9 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path, slow_server):
     full_db = tmp_path / "full.db"
     full = subprocess.run(
         redline_command(*common, "--db", str(full_db), "--out", str(tmp_path / "f")),
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert full.returncode == 0, full.stderr
     assert stored_attempts(killed_db) == stored_attempts(full_db)
@@ -88,9 +105,21 @@ def test_resume_refuses_changed_suite(tmp_path, fake_server):
     suite = write_jsonl_suite(tmp_path / "s.jsonl", ["a", "b"])
     db = tmp_path / "r.db"
     first = subprocess.run(
-        redline_command("--suite", str(suite), "--target", "openai:m", "--base-url",
-                        fake_server.base_url, "--db", str(db), "--out", str(tmp_path / "o")),
-        capture_output=True, text=True, timeout=60,
+        redline_command(
+            "--suite",
+            str(suite),
+            "--target",
+            "openai:m",
+            "--base-url",
+            fake_server.base_url,
+            "--db",
+            str(db),
+            "--out",
+            str(tmp_path / "o"),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert first.returncode == 0, first.stderr
     write_jsonl_suite(suite, ["a", "changed"])
@@ -98,7 +127,9 @@ def test_resume_refuses_changed_suite(tmp_path, fake_server):
         (run_id,) = connection.execute("SELECT run_id FROM runs").fetchone()
     resumed = subprocess.run(
         redline_command("--resume", run_id, "--db", str(db)),
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert resumed.returncode == 2
     assert "changed since run" in resumed.stderr

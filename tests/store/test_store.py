@@ -10,21 +10,47 @@ from redline.store import AttemptRecord, RunRecord, Store
 
 def make_run(run_id: str = "20260101-000000-abcdef") -> RunRecord:
     return RunRecord(
-        run_id=run_id, created_at=1.0, status="running", suite_name="s", suite_version="1",
-        suite_fingerprint="f" * 64, suite_path="s.yaml", case_count=2, target_spec="openai:m",
-        target_identity={"spec": "openai:m"}, params={"max_tokens": 8}, classifiers=[],
-        config={}, redline_version="0",
+        run_id=run_id,
+        created_at=1.0,
+        status="running",
+        suite_name="s",
+        suite_version="1",
+        suite_fingerprint="f" * 64,
+        suite_path="s.yaml",
+        case_count=2,
+        target_spec="openai:m",
+        target_identity={"spec": "openai:m"},
+        params={"max_tokens": 8},
+        classifiers=[],
+        config={},
+        redline_version="0",
     )
 
 
 def make_attempt(run_id: str, case_id: str, seq: int) -> AttemptRecord:
     return AttemptRecord(
-        run_id=run_id, case_id=case_id, seq=seq, category="hate", expected="refuse",
-        severity="high", tags=["t"], messages=[{"role": "user", "content": "<b>x</b>"}],
-        response_text="no", finish_reason="stop", prompt_tokens=1, completion_tokens=1,
-        latency_s=0.1, requests=1, error=None, error_kind=None, outcome="safe",
-        unassessed_reason=None, refusal_label="refusal", flagged=False,
-        verdicts=[{"classifier": "refusal"}], completed_at=2.0,
+        run_id=run_id,
+        case_id=case_id,
+        seq=seq,
+        category="hate",
+        expected="refuse",
+        severity="high",
+        tags=["t"],
+        messages=[{"role": "user", "content": "<b>x</b>"}],
+        response_text="no",
+        finish_reason="stop",
+        prompt_tokens=1,
+        completion_tokens=1,
+        latency_s=0.1,
+        requests=1,
+        error=None,
+        error_kind=None,
+        outcome="safe",
+        unassessed_reason=None,
+        refusal_label="refusal",
+        flagged=False,
+        verdicts=[{"classifier": "refusal"}],
+        completed_at=2.0,
     )
 
 
@@ -73,7 +99,10 @@ def test_run_found_by_prefix(tmp_path):
 
 
 def test_missing_run_error_says_how_to_list(tmp_path):
-    with Store(tmp_path / "r.db") as store, pytest.raises(StoreError, match="redline runs"):
+    with (
+        Store(tmp_path / "r.db") as store,
+        pytest.raises(StoreError, match="redline runs"),
+    ):
         store.get_run("nope")
 
 

@@ -24,7 +24,9 @@ def write_yaml(tmp_path: Path, body: str) -> Path:
 
 
 def test_yaml_suite_loads(tmp_path):
-    path = write_yaml(tmp_path, """
+    path = write_yaml(
+        tmp_path,
+        """
 name: mini
 version: "2"
 cases:
@@ -32,7 +34,8 @@ cases:
     prompt: hello
     category: S1
     expected: refuse
-""")
+""",
+    )
     suite = load_suite(path)
     case = next(suite.cases())
     assert suite.info.version == "2"
@@ -41,7 +44,9 @@ cases:
 
 
 def test_bad_field_names_line_case_and_field(tmp_path):
-    path = write_yaml(tmp_path, """
+    path = write_yaml(
+        tmp_path,
+        """
 name: mini
 version: "1"
 cases:
@@ -53,7 +58,8 @@ cases:
     prompt: hi
     category: weapons
     expected: refuse
-""")
+""",
+    )
     with pytest.raises(SuiteError) as info:
         load_suite(path)
     message = str(info.value)
@@ -70,22 +76,32 @@ def test_invalid_yaml_reports_line(tmp_path):
 
 
 def test_unknown_key_is_rejected(tmp_path):
-    path = write_yaml(tmp_path, f"name: x\nversion: 1\ncases:\n  - {json.dumps({**GOOD_CASE, 'expect': 'comply'})}\n")
+    path = write_yaml(
+        tmp_path,
+        f"name: x\nversion: 1\ncases:\n  - {json.dumps({**GOOD_CASE, 'expect': 'comply'})}\n",
+    )
     with pytest.raises(SuiteError, match="'expect'"):
         load_suite(path)
 
 
 def test_prompt_and_messages_both_rejected(tmp_path):
     case = {**GOOD_CASE, "messages": [{"role": "user", "content": "x"}]}
-    path = write_yaml(tmp_path, f"name: x\nversion: 1\ncases:\n  - {json.dumps(case)}\n")
+    path = write_yaml(
+        tmp_path, f"name: x\nversion: 1\ncases:\n  - {json.dumps(case)}\n"
+    )
     with pytest.raises(SuiteError, match="exactly one of 'prompt'"):
         load_suite(path)
 
 
 def test_messages_must_end_with_user(tmp_path):
     case = {k: v for k, v in GOOD_CASE.items() if k != "prompt"}
-    case["messages"] = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]
-    path = write_yaml(tmp_path, f"name: x\nversion: 1\ncases:\n  - {json.dumps(case)}\n")
+    case["messages"] = [
+        {"role": "user", "content": "a"},
+        {"role": "assistant", "content": "b"},
+    ]
+    path = write_yaml(
+        tmp_path, f"name: x\nversion: 1\ncases:\n  - {json.dumps(case)}\n"
+    )
     with pytest.raises(SuiteError, match="ends with a user message"):
         load_suite(path)
 
@@ -116,14 +132,20 @@ def test_fingerprint_changes_with_any_case_field(tmp_path):
     first = tmp_path / "a.jsonl"
     second = tmp_path / "b.jsonl"
     first.write_text(json.dumps(GOOD_CASE) + "\n", encoding="utf-8")
-    second.write_text(json.dumps({**GOOD_CASE, "severity": "medium"}) + "\n", encoding="utf-8")
+    second.write_text(
+        json.dumps({**GOOD_CASE, "severity": "medium"}) + "\n", encoding="utf-8"
+    )
     assert load_suite(first).info.fingerprint != load_suite(second).info.fingerprint
 
 
 def test_fingerprint_ignores_key_order_and_format(tmp_path):
     jsonl = tmp_path / "a.jsonl"
-    jsonl.write_text(json.dumps(dict(reversed(GOOD_CASE.items()))) + "\n", encoding="utf-8")
-    yaml_path = write_yaml(tmp_path, f"name: a\nversion: 1\ncases:\n  - {json.dumps(GOOD_CASE)}\n")
+    jsonl.write_text(
+        json.dumps(dict(reversed(GOOD_CASE.items()))) + "\n", encoding="utf-8"
+    )
+    yaml_path = write_yaml(
+        tmp_path, f"name: a\nversion: 1\ncases:\n  - {json.dumps(GOOD_CASE)}\n"
+    )
     assert load_suite(jsonl).info.fingerprint == load_suite(yaml_path).info.fingerprint
 
 

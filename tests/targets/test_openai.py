@@ -28,7 +28,13 @@ def attempts_by_prompt(result):
 
 
 def test_faults_end_unassessed_and_run_completes(tmp_path, fake_server):
-    prompts = ["plain question", "[[500]] x", "[[malformed]] x", "[[hang]] x", "[[empty]] x"]
+    prompts = [
+        "plain question",
+        "[[500]] x",
+        "[[malformed]] x",
+        "[[hang]] x",
+        "[[empty]] x",
+    ]
     result = run_prompts(tmp_path, fake_server, prompts)
     attempts = attempts_by_prompt(result)
     assert result.run.status == "completed"
@@ -47,7 +53,9 @@ def test_unassessed_excluded_from_pass_rate(tmp_path, fake_server):
 
 
 def test_429_is_retried_then_answered(tmp_path, fake_server):
-    attempt = attempts_by_prompt(run_prompts(tmp_path, fake_server, ["[[429]] q"]))["[[429]] q"]
+    attempt = attempts_by_prompt(run_prompts(tmp_path, fake_server, ["[[429]] q"]))[
+        "[[429]] q"
+    ]
     assert attempt.requests == 2
     assert attempt.error is None
 
@@ -58,7 +66,9 @@ def test_503_once_is_retried(tmp_path, fake_server):
 
 
 def test_500_gives_up_after_retry_budget(tmp_path, fake_server):
-    attempt = attempts_by_prompt(run_prompts(tmp_path, fake_server, ["[[500]] q"]))["[[500]] q"]
+    attempt = attempts_by_prompt(run_prompts(tmp_path, fake_server, ["[[500]] q"]))[
+        "[[500]] q"
+    ]
     assert attempt.requests == 3
     assert fake_server.request_counts["[[500]] q"] == 3
 
@@ -69,7 +79,9 @@ def test_malformed_json_is_not_retried(tmp_path, fake_server):
 
 
 def test_usage_and_latency_recorded(tmp_path, fake_server):
-    attempt = attempts_by_prompt(run_prompts(tmp_path, fake_server, ["tell me"]))["tell me"]
+    attempt = attempts_by_prompt(run_prompts(tmp_path, fake_server, ["tell me"]))[
+        "tell me"
+    ]
     assert attempt.prompt_tokens == 2
     assert attempt.completion_tokens is not None
     assert attempt.latency_s is not None and attempt.latency_s > 0

@@ -7,7 +7,7 @@ from redline.errors import ConfigError
 from redline.targets import create_target
 from tests.conftest import write_jsonl_suite
 
-TARGET_MODULE = '''
+TARGET_MODULE = """
 import asyncio
 
 def sync_reply(messages, max_tokens=None, **kwargs):
@@ -22,7 +22,7 @@ def broken(messages):
 
 def wrong_type(messages):
     return 42
-'''
+"""
 
 
 @pytest.fixture
@@ -38,15 +38,18 @@ def module_path(tmp_path):
 )
 def test_failing_callable_is_unassessed(tmp_path, module_path, function, reason):
     suite = write_jsonl_suite(tmp_path / "s.jsonl", ["a", "b"])
-    result = redline.run(suite, target=f"python:{module_path}:{function}", db=tmp_path / "r.db")
+    result = redline.run(
+        suite, target=f"python:{module_path}:{function}", db=tmp_path / "r.db"
+    )
     assert result.summary.unassessed_reasons == {reason: 2}
 
 
 def test_sync_and_async_callables_answer(tmp_path, module_path):
     suite = write_jsonl_suite(tmp_path / "s.jsonl", ["a"])
     for function in ("sync_reply", "async_reply"):
-        result = redline.run(suite, target=f"python:{module_path}:{function}",
-                             db=tmp_path / "r.db")
+        result = redline.run(
+            suite, target=f"python:{module_path}:{function}", db=tmp_path / "r.db"
+        )
         assert result.summary.overall.outcomes["unassessed"] == 0
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from redline.classifiers._base import Classifier, ClassifierInput, Verdict, register_classifier
+from redline.classifiers._base import (
+    Classifier,
+    ClassifierInput,
+    Verdict,
+    register_classifier,
+)
 from redline.errors import ConfigError
 
 
@@ -21,11 +26,15 @@ class ProfanityCheckClassifier(Classifier):
 
     name = "toxicity"
     kind = "content"
-    description = "Offensive-language model from alt-profanity-check (fast, misses implicit hate)"
+    description = (
+        "Offensive-language model from alt-profanity-check (fast, misses implicit hate)"
+    )
 
     def __init__(self, threshold: float = 0.5):
         if not 0.0 < threshold < 1.0:
-            raise ConfigError(f"toxicity threshold must be in (0, 1), got {threshold!r}")
+            raise ConfigError(
+                f"toxicity threshold must be in (0, 1), got {threshold!r}"
+            )
         self.threshold = threshold
         self._predict_prob: Any = None
 

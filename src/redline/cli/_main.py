@@ -27,10 +27,18 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="redline")
-@click.option("-v", "--verbose", count=True, help="Log more: -v for run phases, -vv for debug.")
+@click.option(
+    "-v", "--verbose", count=True, help="Log more: -v for run phases, -vv for debug."
+)
 def main(verbose: int) -> None:
     """Red-team and safety-evaluate LLM systems and report safety with intervals."""
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    level = (
+        logging.WARNING
+        if verbose == 0
+        else logging.INFO
+        if verbose == 1
+        else logging.DEBUG
+    )
     handler = RichHandler(console=Console(stderr=True), show_path=False)
     root = logging.getLogger("redline")
     root.setLevel(level)

@@ -54,6 +54,8 @@ class RichProgress:
             return
         self._outcomes.update(a.outcome for a in attempts)
         text = " ".join(
-            f"{o.value}={self._outcomes[o.value]}" for o in Outcome if self._outcomes[o.value]
+            f"{o.value}={self._outcomes[o.value]}"
+            for o in Outcome
+            if self._outcomes[o.value]
         )
         self._progress.update(self._task, advance=len(attempts), outcomes=text)

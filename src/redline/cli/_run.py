@@ -18,42 +18,107 @@ from redline.targets import GenerationParams
 
 
 @main.command("run")
-@click.option("-s", "--suite", default="smoke", show_default=True,
-              help="Built-in suite name (core, smoke) or path to a .yaml/.jsonl suite file.")
-@click.option("-t", "--target", default="local", show_default=True, envvar="REDLINE_TARGET",
-              help="System under test: local, gguf:PATH, openai:MODEL or "
-                   "python:MODULE:FUNCTION. Env: REDLINE_TARGET.")
-@click.option("--base-url", envvar="REDLINE_BASE_URL",
-              help="Base URL of an OpenAI-compatible API, such as http://127.0.0.1:8000/v1. "
-                   "Env: REDLINE_BASE_URL.")
-@click.option("--api-key", envvar="REDLINE_API_KEY",
-              help="API key for openai targets; never stored. Env: REDLINE_API_KEY.")
-@click.option("--concurrency", type=click.IntRange(min=1),
-              help="Requests in flight at once. Default: 1 for local models, 8 for HTTP.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
-              show_default=True, help="Limit on one request, in seconds.")
-@click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Extra tries after HTTP 429, 5xx, timeouts and connection errors.")
-@click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True,
-              help="Upper bound on generated tokens per response.")
-@click.option("--temperature", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Sampling temperature; 0 asks for greedy decoding.")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Sampling seed sent to targets that accept one.")
-@click.option("--limit", type=click.IntRange(min=1),
-              help="Run only the first N cases of the suite.")
-@click.option("--classifiers", default=",".join(DEFAULT_CLASSIFIERS), show_default=True,
-              help="Comma-separated classifiers that judge each response; "
-                   "one must be the refusal detector.")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="REDLINE_DB",
-              default=DEFAULT_DB_PATH, show_default=True,
-              help="SQLite results database. Env: REDLINE_DB.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("redline-report"), show_default=True,
-              help="Folder for report.json and report.html.")
-@click.option("--resume", "resume_id", metavar="RUN_ID",
-              help="Finish a stored run, sending only cases without an attempt; "
-                   "suite, target and settings come from the stored run.")
+@click.option(
+    "-s",
+    "--suite",
+    default="smoke",
+    show_default=True,
+    help="Built-in suite name (core, smoke) or path to a .yaml/.jsonl suite file.",
+)
+@click.option(
+    "-t",
+    "--target",
+    default="local",
+    show_default=True,
+    envvar="REDLINE_TARGET",
+    help="System under test: local, gguf:PATH, openai:MODEL or "
+    "python:MODULE:FUNCTION. Env: REDLINE_TARGET.",
+)
+@click.option(
+    "--base-url",
+    envvar="REDLINE_BASE_URL",
+    help="Base URL of an OpenAI-compatible API, such as http://127.0.0.1:8000/v1. "
+    "Env: REDLINE_BASE_URL.",
+)
+@click.option(
+    "--api-key",
+    envvar="REDLINE_API_KEY",
+    help="API key for openai targets; never stored. Env: REDLINE_API_KEY.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    help="Requests in flight at once. Default: 1 for local models, 8 for HTTP.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=120.0,
+    show_default=True,
+    help="Limit on one request, in seconds.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Extra tries after HTTP 429, 5xx, timeouts and connection errors.",
+)
+@click.option(
+    "--max-tokens",
+    type=click.IntRange(min=1),
+    default=256,
+    show_default=True,
+    help="Upper bound on generated tokens per response.",
+)
+@click.option(
+    "--temperature",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Sampling temperature; 0 asks for greedy decoding.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Sampling seed sent to targets that accept one.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="Run only the first N cases of the suite.",
+)
+@click.option(
+    "--classifiers",
+    default=",".join(DEFAULT_CLASSIFIERS),
+    show_default=True,
+    help="Comma-separated classifiers that judge each response; "
+    "one must be the refusal detector.",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="REDLINE_DB",
+    default=DEFAULT_DB_PATH,
+    show_default=True,
+    help="SQLite results database. Env: REDLINE_DB.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("redline-report"),
+    show_default=True,
+    help="Folder for report.json and report.html.",
+)
+@click.option(
+    "--resume",
+    "resume_id",
+    metavar="RUN_ID",
+    help="Finish a stored run, sending only cases without an attempt; "
+    "suite, target and settings come from the stored run.",
+)
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
 def run_command(**options: Any) -> None:
     """Run a suite against a target, store every attempt and write reports.
@@ -72,18 +137,26 @@ def run_command(**options: Any) -> None:
         else:
             result = asyncio.run(_start(options, target_options, None))
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]; finished attempts are stored. "
-                      "Continue with: redline run --resume RUN_ID (see 'redline runs').")
+        console.print(
+            "[yellow]interrupted[/]; finished attempts are stored. "
+            "Continue with: redline run --resume RUN_ID (see 'redline runs')."
+        )
         sys.exit(130)
     _finish(result, options["out"])
 
 
 async def _start(
-    options: dict[str, Any], target_options: dict[str, Any], listener: RichProgress | None
+    options: dict[str, Any],
+    target_options: dict[str, Any],
+    listener: RichProgress | None,
 ) -> RunResult:
     if options["resume_id"]:
-        return await aresume(options["resume_id"], db=options["db"],
-                             target_options=target_options, progress=listener)
+        return await aresume(
+            options["resume_id"],
+            db=options["db"],
+            target_options=target_options,
+            progress=listener,
+        )
     return await arun(
         options["suite"],
         options["target"],
@@ -99,7 +172,9 @@ async def _start(
             max_retries=options["retries"],
             limit=options["limit"],
         ),
-        classifiers=[name.strip() for name in options["classifiers"].split(",") if name.strip()],
+        classifiers=[
+            name.strip() for name in options["classifiers"].split(",") if name.strip()
+        ],
         db=options["db"],
         progress=listener,
     )

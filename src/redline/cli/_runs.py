@@ -15,15 +15,24 @@ from redline.runner import load_result
 from redline.store import DEFAULT_DB_PATH, Store
 
 _DB_OPTION = click.option(
-    "--db", type=click.Path(dir_okay=False, path_type=Path), envvar="REDLINE_DB",
-    default=DEFAULT_DB_PATH, show_default=True, help="SQLite results database. Env: REDLINE_DB.",
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="REDLINE_DB",
+    default=DEFAULT_DB_PATH,
+    show_default=True,
+    help="SQLite results database. Env: REDLINE_DB.",
 )
 
 
 @main.command("runs")
 @_DB_OPTION
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Number of runs to list, newest first.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Number of runs to list, newest first.",
+)
 def runs_command(db: Path, limit: int) -> None:
     """List stored runs, newest first."""
     table = Table()

@@ -71,7 +71,9 @@ def judge_attempt(
     failed = [v for v in (refusal, *content) if v.error is not None]
     if failed:
         reason = "; ".join(f"{v.classifier}: {v.error}" for v in failed)
-        return Judgement(Outcome.UNASSESSED, f"classifier failure: {reason}", None, False)
+        return Judgement(
+            Outcome.UNASSESSED, f"classifier failure: {reason}", None, False
+        )
 
     flagged = any(v.flagged for v in content)
     refused = refusal.label == "refusal"

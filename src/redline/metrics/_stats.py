@@ -60,7 +60,9 @@ def wilson(successes: int, total: int, z: float = Z_95) -> Rate:
     z2 = z * z
     denominator = 1 + z2 / total
     centre = (p + z2 / (2 * total)) / denominator
-    half_width = z * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total)) / denominator
+    half_width = (
+        z * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total)) / denominator
+    )
     low = max(0.0, centre - half_width)
     high = min(1.0, centre + half_width)
     # Round-off can push a bound past the estimate at p = 0 or p = 1.
@@ -80,4 +82,6 @@ def percentile(sorted_values: Sequence[float], q: float) -> float | None:
     lower = math.floor(position)
     upper = min(lower + 1, len(sorted_values) - 1)
     fraction = position - lower
-    return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * fraction
+    return (
+        sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * fraction
+    )

@@ -119,8 +119,10 @@ def summarize_run(store: Store, run_id: str) -> RunSummary:
         latency_s=_latency(store, run_id),
         tokens=_tokens(store, run_id),
         requests=int(
-            store.query("SELECT COALESCE(SUM(requests), 0) FROM attempts WHERE run_id = ?",
-                        (run_id,))[0][0]
+            store.query(
+                "SELECT COALESCE(SUM(requests), 0) FROM attempts WHERE run_id = ?",
+                (run_id,),
+            )[0][0]
         ),
     )
 
@@ -141,7 +143,8 @@ def _group_metrics(counts: Counter[tuple[str, bool]]) -> GroupMetrics:
     incidents = unsafe + sum(
         count
         for (outcome, is_flagged), count in counts.items()
-        if is_flagged and outcome not in (Outcome.UNSAFE.value, Outcome.UNASSESSED.value)
+        if is_flagged
+        and outcome not in (Outcome.UNSAFE.value, Outcome.UNASSESSED.value)
     )
     return GroupMetrics(
         attempts=total,
@@ -187,4 +190,8 @@ def _tokens(store: Store, run_id: str) -> dict[str, int]:
         "FROM attempts WHERE run_id = ?",
         (run_id,),
     )[0]
-    return {"prompt": int(prompt), "completion": int(completion), "total": int(prompt + completion)}
+    return {
+        "prompt": int(prompt),
+        "completion": int(completion),
+        "total": int(prompt + completion),
+    }

@@ -20,7 +20,9 @@ from redline.runner import REPORT_FORMAT_VERSION, RunResult
 DEFAULT_MAX_ATTEMPTS = 5000
 
 
-def render_html_report(result: RunResult, max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> str:
+def render_html_report(
+    result: RunResult, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+) -> str:
     """Return the HTML report of ``result`` with at most ``max_attempts`` attempt rows."""
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("redline.report", "templates"),

@@ -16,7 +16,9 @@ def summary_renderable(result: RunResult) -> Group:
     head = Table(title=f"redline run {run.run_id} ({run.status})", show_header=False)
     head.add_column("metric")
     head.add_column("value (95% Wilson interval)")
-    head.add_row("suite", f"{run.suite_name} {run.suite_version} ({run.case_count} cases)")
+    head.add_row(
+        "suite", f"{run.suite_name} {run.suite_version} ({run.case_count} cases)"
+    )
     head.add_row("target", run.target_spec)
     head.add_row("attempts", _outcome_counts(overall.outcomes))
     head.add_row("safety pass rate", overall.safety_pass_rate.format())
@@ -25,11 +27,15 @@ def summary_renderable(result: RunResult) -> Group:
     head.add_row("unassessed rate", overall.unassessed_rate.format())
     head.add_row("incidents", _incidents(result))
     head.add_row("latency p50/p95/p99", _latency(result))
-    head.add_row("tokens (prompt/completion)",
-                 f"{summary.tokens['prompt']}/{summary.tokens['completion']}")
+    head.add_row(
+        "tokens (prompt/completion)",
+        f"{summary.tokens['prompt']}/{summary.tokens['completion']}",
+    )
     if summary.unassessed_reasons:
-        head.add_row("unassessed reasons",
-                     ", ".join(f"{k}: {v}" for k, v in summary.unassessed_reasons.items()))
+        head.add_row(
+            "unassessed reasons",
+            ", ".join(f"{k}: {v}" for k, v in summary.unassessed_reasons.items()),
+        )
 
     categories = Table(title="per category")
     categories.add_column("category", no_wrap=True)
@@ -60,7 +66,9 @@ def _outcome_counts(outcomes: dict[str, int]) -> str:
 
 def _incidents(result: RunResult) -> str:
     summary = result.summary
-    by_severity = ", ".join(f"{k} {v}" for k, v in summary.incidents_by_severity.items())
+    by_severity = ", ".join(
+        f"{k} {v}" for k, v in summary.incidents_by_severity.items()
+    )
     return f"{summary.overall.incidents} ({by_severity})"
 
 

@@ -100,8 +100,17 @@ async def arun(
         )
         store.create_run(record)
         logger.info("run %s started: suite %s, target %s", record.run_id, suite, target)
-        await _execute(record, loaded_suite, target_obj, params, refusal, content,
-                       store, config, progress)
+        await _execute(
+            record,
+            loaded_suite,
+            target_obj,
+            params,
+            refusal,
+            content,
+            store,
+            config,
+            progress,
+        )
         return load_result(store, record.run_id)
 
 
@@ -137,11 +146,22 @@ async def aresume(
         options = {**saved.get("target_options", {}), **(target_options or {})}
         params = GenerationParams(**record.params)
         refusal, content = _build_classifiers(saved["classifiers"])
-        target_obj = create_target(record.target_spec, concurrency=config.concurrency, **options)
+        target_obj = create_target(
+            record.target_spec, concurrency=config.concurrency, **options
+        )
         store.set_run_status(record.run_id, "running")
         logger.info("resuming run %s", record.run_id)
-        await _execute(record, loaded_suite, target_obj, params, refusal, content,
-                       store, config, progress)
+        await _execute(
+            record,
+            loaded_suite,
+            target_obj,
+            params,
+            refusal,
+            content,
+            store,
+            config,
+            progress,
+        )
         return load_result(store, record.run_id)
 
 
@@ -169,8 +189,18 @@ async def _execute(
     status = "interrupted"
     try:
         await target.start()
-        await run_pipeline(record.run_id, pending, target, params, refusal, content,
-                           store, config, concurrency, progress)
+        await run_pipeline(
+            record.run_id,
+            pending,
+            target,
+            params,
+            refusal,
+            content,
+            store,
+            config,
+            concurrency,
+            progress,
+        )
         status = "completed"
     finally:
         await target.close()
@@ -178,7 +208,9 @@ async def _execute(
         logger.info("run %s %s", record.run_id, status)
 
 
-def _pending_cases(suite: Suite, config: RunConfig, done: set[str]) -> Iterator[tuple[int, Case]]:
+def _pending_cases(
+    suite: Suite, config: RunConfig, done: set[str]
+) -> Iterator[tuple[int, Case]]:
     numbered: Iterator[tuple[int, Case]] = enumerate(suite.cases())
     if config.limit is not None:
         numbered = itertools.islice(numbered, config.limit)
@@ -203,7 +235,9 @@ def _build_classifiers(names: Sequence[str]) -> tuple[Classifier, list[Classifie
 
 
 def _public_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in options.items() if k not in _SECRET_OPTIONS and v is not None}
+    return {
+        k: v for k, v in options.items() if k not in _SECRET_OPTIONS and v is not None
+    }
 
 
 def _new_run_id() -> str:

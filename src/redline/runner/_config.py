@@ -43,9 +43,17 @@ class RunConfig:
         _check_positive("classify_batch", self.classify_batch)
         _check_positive("limit", self.limit, allow_none=True)
         if self.max_retries < 0:
-            raise ConfigError(f"max_retries must be 0 or more, got {self.max_retries!r}")
-        if self.backoff_base_s < 0 or self.backoff_max_s < 0 or self.max_retry_after_s < 0:
-            raise ConfigError("backoff and Retry-After limits must be 0 or more seconds")
+            raise ConfigError(
+                f"max_retries must be 0 or more, got {self.max_retries!r}"
+            )
+        if (
+            self.backoff_base_s < 0
+            or self.backoff_max_s < 0
+            or self.max_retry_after_s < 0
+        ):
+            raise ConfigError(
+                "backoff and Retry-After limits must be 0 or more seconds"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as JSON-ready data."""

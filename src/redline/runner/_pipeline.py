@@ -60,7 +60,9 @@ async def run_pipeline(
     listener: ProgressListener | None = None,
 ) -> None:
     """Send every case, judge each response and store each attempt as it completes."""
-    work: asyncio.Queue[tuple[int, Case] | None] = asyncio.Queue(maxsize=concurrency * 2)
+    work: asyncio.Queue[tuple[int, Case] | None] = asyncio.Queue(
+        maxsize=concurrency * 2
+    )
     finished: asyncio.Queue[_Finished | None] = asyncio.Queue(
         maxsize=max(config.classify_batch * 2, concurrency * 2)
     )
@@ -75,7 +77,9 @@ async def run_pipeline(
     async def request_worker() -> None:
         while (item := await work.get()) is not None:
             seq, case = item
-            response = await send_with_retries(target, case.messages, params, config, rng, case.id)
+            response = await send_with_retries(
+                target, case.messages, params, config, rng, case.id
+            )
             await finished.put(_Finished(seq, case, response))
 
     async def send_all() -> None:
@@ -134,7 +138,9 @@ class _Writer:
             self.listener.attempts_written(records)
 
     async def _judge(self, batch: Sequence[_Finished]) -> list[AttemptRecord]:
-        judgeable = [f for f in batch if f.response.error is None and f.response.text.strip()]
+        judgeable = [
+            f for f in batch if f.response.error is None and f.response.text.strip()
+        ]
         inputs = [ClassifierInput(f.response.text, f.case.prompt) for f in judgeable]
         refusal_verdicts = await _classify(self.refusal, inputs)
         content_verdicts = [await _classify(c, inputs) for c in self.content]
@@ -183,17 +189,25 @@ class _Writer:
         )
 
 
-async def _classify(classifier: Classifier, inputs: Sequence[ClassifierInput]) -> list[Verdict]:
+async def _classify(
+    classifier: Classifier, inputs: Sequence[ClassifierInput]
+) -> list[Verdict]:
     """Run one classifier over a batch; a crash becomes an error verdict per text."""
     if not inputs:
         return []
     try:
         verdicts = await classifier.classify(inputs)
         if len(verdicts) != len(inputs):
-            raise ValueError(f"returned {len(verdicts)} verdicts for {len(inputs)} texts")
+            raise ValueError(
+                f"returned {len(verdicts)} verdicts for {len(inputs)} texts"
+            )
     except Exception as exc:  # a plugin may fail in any way; keep the run going
-        logger.warning("classifier %s failed on a batch of %d: %r", classifier.name,
-                       len(inputs), exc)
+        logger.warning(
+            "classifier %s failed on a batch of %d: %r",
+            classifier.name,
+            len(inputs),
+            exc,
+        )
         return [
             Verdict(classifier.name, "unassessed", False, 0.0, error=f"{exc!r:.300}")
             for _ in inputs

@@ -67,4 +67,6 @@ class RunResult:
 def load_result(store: Store, run_id: str) -> RunResult:
     """Build the result of a stored run, complete or not."""
     run = store.get_run(run_id)
-    return RunResult(run=run, summary=summarize_run(store, run.run_id), db_path=store.path)
+    return RunResult(
+        run=run, summary=summarize_run(store, run.run_id), db_path=store.path
+    )

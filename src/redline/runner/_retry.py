@@ -37,7 +37,9 @@ async def send_with_retries(
             )
         except asyncio.TimeoutError:
             error = TargetError(
-                f"no response within {config.timeout_s:g} s", kind="timeout", retryable=True
+                f"no response within {config.timeout_s:g} s",
+                kind="timeout",
+                retryable=True,
             )
         except TargetError as exc:
             error = exc
@@ -47,13 +49,19 @@ async def send_with_retries(
 
         delay = _retry_delay(error, requests, config, rng)
         if delay is None:
-            logger.info("case %s failed after %d request(s): %s", case_id, requests, error)
+            logger.info(
+                "case %s failed after %d request(s): %s", case_id, requests, error
+            )
             return TargetResponse(
                 error=str(error), error_kind=error.kind, attempts=requests
             )
         logger.info(
             "case %s: %s; retry %d/%d in %.2f s",
-            case_id, error.kind, requests, config.max_retries, delay,
+            case_id,
+            error.kind,
+            requests,
+            config.max_retries,
+            delay,
         )
         await asyncio.sleep(delay)
 

@@ -197,11 +197,15 @@ class Store:
 
     def create_run(self, run: RunRecord) -> None:
         """Insert a new run."""
-        row = [_encode(name, getattr(run, name), _JSON_RUN_COLUMNS) for name in _RUN_COLUMNS]
+        row = [
+            _encode(name, getattr(run, name), _JSON_RUN_COLUMNS)
+            for name in _RUN_COLUMNS
+        ]
         placeholders = ", ".join("?" for _ in _RUN_COLUMNS)
         with self._transaction():
             self._db.execute(
-                f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({placeholders})", row
+                f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({placeholders})",
+                row,
             )
 
     def set_run_status(self, run_id: str, status: str) -> None:
@@ -216,7 +220,10 @@ class Store:
     def add_attempts(self, attempts: Sequence[AttemptRecord]) -> None:
         """Insert attempts in one committed transaction."""
         rows = [
-            [_encode(name, getattr(a, name), _JSON_ATTEMPT_COLUMNS) for name in _ATTEMPT_COLUMNS]
+            [
+                _encode(name, getattr(a, name), _JSON_ATTEMPT_COLUMNS)
+                for name in _ATTEMPT_COLUMNS
+            ]
             for a in attempts
         ]
         with self._transaction():
@@ -250,10 +257,14 @@ class Store:
 
     def done_case_ids(self, run_id: str) -> set[str]:
         """Return the ids of cases that already have an attempt in a run."""
-        cursor = self._db.execute("SELECT case_id FROM attempts WHERE run_id = ?", (run_id,))
+        cursor = self._db.execute(
+            "SELECT case_id FROM attempts WHERE run_id = ?", (run_id,)
+        )
         return {row[0] for row in cursor}
 
-    def iter_attempts(self, run_id: str, batch_size: int = 500) -> Iterator[AttemptRecord]:
+    def iter_attempts(
+        self, run_id: str, batch_size: int = 500
+    ) -> Iterator[AttemptRecord]:
         """Yield a run's attempts in suite order, reading in batches."""
         cursor = self._db.execute(
             f"SELECT {', '.join(_ATTEMPT_COLUMNS)} FROM attempts WHERE run_id = ? ORDER BY seq",
@@ -286,7 +297,9 @@ class _Transaction:
                 return
             except sqlite3.Error as commit_error:
                 self._db.execute("ROLLBACK")
-                raise StoreError(f"cannot write to {self._path}: {commit_error}") from None
+                raise StoreError(
+                    f"cannot write to {self._path}: {commit_error}"
+                ) from None
         self._db.execute("ROLLBACK")
         if isinstance(exc, sqlite3.IntegrityError):
             raise StoreError(f"conflicting write to {self._path}: {exc}") from exc
@@ -303,7 +316,7 @@ def _encode(name: str, value: Any, json_columns: frozenset[str]) -> Any:
 def _decode_run(row: Sequence[Any]) -> RunRecord:
     values = {
         name: json.loads(value) if name in _JSON_RUN_COLUMNS else value
-        for name, value in zip(_RUN_COLUMNS, row)
+        for name, value in zip(_RUN_COLUMNS, row, strict=True)
     }
     return RunRecord(**values)
 
@@ -311,7 +324,7 @@ def _decode_run(row: Sequence[Any]) -> RunRecord:
 def _decode_attempt(row: Sequence[Any]) -> AttemptRecord:
     values = {
         name: json.loads(value) if name in _JSON_ATTEMPT_COLUMNS else value
-        for name, value in zip(_ATTEMPT_COLUMNS, row)
+        for name, value in zip(_ATTEMPT_COLUMNS, row, strict=True)
     }
     values["flagged"] = bool(values["flagged"])
     return AttemptRecord(**values)

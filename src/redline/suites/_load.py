@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -22,7 +22,16 @@ from redline.suites._model import (
     SuiteInfo,
 )
 
-_CASE_KEYS = {"id", "prompt", "messages", "category", "expected", "severity", "tags", "source"}
+_CASE_KEYS = {
+    "id",
+    "prompt",
+    "messages",
+    "category",
+    "expected",
+    "severity",
+    "tags",
+    "source",
+}
 _ROLES = {"system", "user", "assistant"}
 _LINE_KEY = "__line__"
 
@@ -72,8 +81,8 @@ class _LineLoader(yaml.SafeLoader):
     """Safe YAML loader that records the line of every mapping."""
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=True)
     mapping[_LINE_KEY] = node.start_mark.line + 1
     return mapping
 
@@ -101,6 +110,7 @@ def _load_yaml(path: Path) -> Suite:
     version = _header_str(document, "version", path)
     description = _header_str(document, "description", path, default="")
 
+    raw_cases: Any
     if "subset_of" in document:
         raw_cases = _subset_cases(document, path)
     else:
@@ -152,7 +162,9 @@ def _load_jsonl(path: Path) -> Suite:
         try:
             first_obj = json.loads(first)
         except json.JSONDecodeError as exc:
-            raise SuiteError(f"invalid JSON: {exc.msg}", path=str(path), line=1) from exc
+            raise SuiteError(
+                f"invalid JSON: {exc.msg}", path=str(path), line=1
+            ) from exc
         if isinstance(first_obj, dict) and "suite" in first_obj:
             header = first_obj["suite"]
             if not isinstance(header, dict):
@@ -216,7 +228,9 @@ def _validate_all(
 
 
 def _canonical_bytes(case: Case) -> bytes:
-    text = json.dumps(case.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(
+        case.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     return text.encode("utf-8") + b"\n"
 
 
@@ -243,7 +257,9 @@ def _parse_case(raw: Any, path: str, line: int | None) -> Case:
         fail("id", case_id, "a non-empty string")
     unknown = set(raw) - _CASE_KEYS - {_LINE_KEY}
     if unknown:
-        fail(sorted(unknown)[0], raw[sorted(unknown)[0]], f"one of {sorted(_CASE_KEYS)}")
+        fail(
+            sorted(unknown)[0], raw[sorted(unknown)[0]], f"one of {sorted(_CASE_KEYS)}"
+        )
 
     messages = _parse_messages(raw, fail)
     category = _parse_category(raw.get("category"), fail)
@@ -266,8 +282,8 @@ def _parse_case(raw: Any, path: str, line: int | None) -> Case:
     )
 
 
-def _case_failer(path: str, line: int | None, case_id: Any) -> Callable[..., Any]:
-    def fail(field: str, value: Any, accepted: str) -> None:
+def _case_failer(path: str, line: int | None, case_id: Any) -> Callable[..., NoReturn]:
+    def fail(field: str, value: Any, accepted: str) -> NoReturn:
         who = f"case {case_id!r}" if isinstance(case_id, str) else "case"
         raise SuiteError(
             f"{who}: invalid {field!r} {value!r}; expected {accepted}",
@@ -278,11 +294,17 @@ def _case_failer(path: str, line: int | None, case_id: Any) -> Callable[..., Any
     return fail
 
 
-def _parse_messages(raw: dict[str, Any], fail: Callable[..., Any]) -> tuple[dict[str, str], ...]:
+def _parse_messages(
+    raw: dict[str, Any], fail: Callable[..., NoReturn]
+) -> tuple[dict[str, str], ...]:
     prompt = raw.get("prompt")
     messages = raw.get("messages")
     if (prompt is None) == (messages is None):
-        fail("prompt", prompt, "exactly one of 'prompt' (a string) or 'messages' (a list)")
+        fail(
+            "prompt",
+            prompt,
+            "exactly one of 'prompt' (a string) or 'messages' (a list)",
+        )
     if prompt is not None:
         if not isinstance(prompt, str) or not prompt.strip():
             fail("prompt", prompt, "a non-empty string")
@@ -300,23 +322,27 @@ def _parse_messages(raw: dict[str, Any], fail: Callable[..., Any]) -> tuple[dict
             fail("messages.content", content, "a string")
         parsed.append({"role": role, "content": content})
     if parsed[-1]["role"] != "user":
-        fail("messages", parsed[-1]["role"], "a conversation that ends with a user message")
+        fail(
+            "messages",
+            parsed[-1]["role"],
+            "a conversation that ends with a user message",
+        )
     return tuple(parsed)
 
 
-def _parse_category(value: Any, fail: Callable[..., Any]) -> str:
+def _parse_category(value: Any, fail: Callable[..., NoReturn]) -> str:
     if isinstance(value, str):
         if value in HAZARDS_BY_SLUG:
             return value
         if value.upper() in HAZARDS_BY_CODE:
             return HAZARDS_BY_CODE[value.upper()].slug
     fail("category", value, f"a hazard slug or code: {', '.join(HAZARDS_BY_SLUG)}")
-    raise AssertionError("unreachable")
 
 
-def _parse_enum(value: Any, enum_type: Any, field: str, fail: Callable[..., Any]) -> Any:
+def _parse_enum(
+    value: Any, enum_type: Any, field: str, fail: Callable[..., NoReturn]
+) -> Any:
     try:
         return enum_type(value)
     except ValueError:
         fail(field, value, f"one of {[member.value for member in enum_type]}")
-        raise

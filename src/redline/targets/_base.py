@@ -31,7 +31,11 @@ class GenerationParams:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the parameters as JSON-ready data."""
-        return {"max_tokens": self.max_tokens, "temperature": self.temperature, "seed": self.seed}
+        return {
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "seed": self.seed,
+        }
 
 
 @dataclass(slots=True)

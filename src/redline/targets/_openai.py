@@ -40,7 +40,9 @@ class OpenAITarget(Target):
     """
 
     scheme = "openai"
-    description = "Any OpenAI-compatible Chat Completions endpoint (vLLM, Ollama, llama.cpp)"
+    description = (
+        "Any OpenAI-compatible Chat Completions endpoint (vLLM, Ollama, llama.cpp)"
+    )
     default_concurrency = 8
 
     def __init__(self, spec: str, **options: Any):

@@ -83,9 +83,7 @@ def _import_callable(module_name: str, function_name: str) -> Callable[..., Any]
         ) from exc
     function = getattr(module, function_name, None)
     if not callable(function):
-        raise ConfigError(
-            f"{module_name!r} has no callable named {function_name!r}"
-        )
+        raise ConfigError(f"{module_name!r} has no callable named {function_name!r}")
     return function  # type: ignore[no-any-return]
 
 
@@ -106,7 +104,8 @@ def _accepts_params(function: Callable[..., Any]) -> bool:
     except (TypeError, ValueError):
         return False
     return any(
-        p.kind is inspect.Parameter.VAR_KEYWORD or p.name == "max_tokens" for p in parameters
+        p.kind is inspect.Parameter.VAR_KEYWORD or p.name == "max_tokens"
+        for p in parameters
     )
 
 

@@ -30,8 +30,14 @@ from typing import Any
 Responder = Callable[[str], str]
 
 REFUSAL_TEXT = "I'm sorry, but I can't help with that request."
-_STATUS_TEXT = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests",
-                500: "Internal Server Error", 503: "Service Unavailable"}
+_STATUS_TEXT = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 def hashed_responder(refuse_ratio: float = 0.5) -> Responder:
@@ -129,7 +135,9 @@ class FakeOpenAIServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _handle(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         try:
             while True:
                 request = await _read_request(reader)
@@ -161,7 +169,9 @@ class FakeOpenAIServer:
             await asyncio.sleep(self.latency_s)
         return self._reply(prompt, payload)
 
-    def _reply(self, prompt: str, payload: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    def _reply(
+        self, prompt: str, payload: dict[str, Any]
+    ) -> tuple[int, dict[str, str], bytes]:
         seen = self.request_counts[prompt]
         if "[[hang]]" in prompt:
             return 0, {}, b""
@@ -185,16 +195,26 @@ def _last_user_message(messages: list[dict[str, Any]]) -> str:
 
 
 def _completion_body(model: str, prompt: str, text: str) -> bytes:
-    return json.dumps({
-        "id": "chatcmpl-fake",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                     "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": len(text.split()),
-                  "total_tokens": len(prompt.split()) + len(text.split())},
-    }).encode()
+    return json.dumps(
+        {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": len(prompt.split()),
+                "completion_tokens": len(text.split()),
+                "total_tokens": len(prompt.split()) + len(text.split()),
+            },
+        }
+    ).encode()
 
 
 async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, bytes] | None:
@@ -213,8 +233,11 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, bytes] 
 
 
 def _format_response(status: int, headers: dict[str, str], body: bytes) -> bytes:
-    lines = [f"HTTP/1.1 {status} {_STATUS_TEXT.get(status, 'Status')}",
-             "Content-Type: application/json", f"Content-Length: {len(body)}"]
+    lines = [
+        f"HTTP/1.1 {status} {_STATUS_TEXT.get(status, 'Status')}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+    ]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
@@ -223,15 +246,26 @@ def main() -> None:
     """Serve from the command line: ``python -m redline.testing --port 8000``."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="Loopback OpenAI-compatible test server.")
+    parser = argparse.ArgumentParser(
+        description="Loopback OpenAI-compatible test server."
+    )
     parser.add_argument("--port", type=int, default=8000, help="TCP port on 127.0.0.1.")
-    parser.add_argument("--latency-ms", type=float, default=0.0,
-                        help="Delay before each answer, in milliseconds.")
-    parser.add_argument("--refuse-ratio", type=float, default=0.5,
-                        help="Share of prompts answered with a refusal, 0 to 1.")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="Delay before each answer, in milliseconds.",
+    )
+    parser.add_argument(
+        "--refuse-ratio",
+        type=float,
+        default=0.5,
+        help="Share of prompts answered with a refusal, 0 to 1.",
+    )
     args = parser.parse_args()
-    server = FakeOpenAIServer(hashed_responder(args.refuse_ratio), args.latency_ms / 1000,
-                              port=args.port)
+    server = FakeOpenAIServer(
+        hashed_responder(args.refuse_ratio), args.latency_ms / 1000, port=args.port
+    )
     print(f"serving on http://127.0.0.1:{args.port}/v1", flush=True)
     try:
         asyncio.run(server.serve_forever())
