@@ -9,6 +9,7 @@ from redline.classifiers._base import (
     create_classifier,
     register_classifier,
 )
+from redline.classifiers._refusal import RefusalDetector
 from redline.classifiers._toxicity import ProfanityCheckClassifier
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Classifier",
     "ClassifierInput",
     "ProfanityCheckClassifier",
+    "RefusalDetector",
     "Verdict",
     "classifier_names",
     "create_classifier",

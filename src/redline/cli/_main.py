@@ -9,6 +9,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.text import Text
 
 from redline import __version__
 from redline.errors import RedlineError
@@ -21,7 +22,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except RedlineError as exc:
-            Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+            # Text keeps brackets in the message from being read as rich markup.
+            message = Text.assemble(("error: ", "bold red"), str(exc))
+            Console(stderr=True, soft_wrap=True).print(message)
             sys.exit(2)
 
 

@@ -94,7 +94,7 @@ async def arun(
                 "runner": config.to_dict(),
                 "target_options": _public_options(options),
                 "classifiers": list(classifiers),
-                "suite_argument": str(suite),
+                "suite_argument": _suite_argument(suite),
             },
             redline_version=__version__,
         )
@@ -143,7 +143,8 @@ async def aresume(
                 f"{record.suite_fingerprint[:12]}); start a new run instead of resuming"
             )
         config = RunConfig(**saved["runner"])
-        options = {**saved.get("target_options", {}), **(target_options or {})}
+        given = {k: v for k, v in (target_options or {}).items() if v is not None}
+        options = {**saved.get("target_options", {}), **given}
         params = GenerationParams(**record.params)
         refusal, content = _build_classifiers(saved["classifiers"])
         target_obj = create_target(
@@ -238,6 +239,12 @@ def _public_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return {
         k: v for k, v in options.items() if k not in _SECRET_OPTIONS and v is not None
     }
+
+
+def _suite_argument(suite: str | Path) -> str:
+    """Return how to find the suite again on resume: a built-in name or an absolute path."""
+    path = Path(suite)
+    return str(path.resolve()) if path.exists() else str(suite)
 
 
 def _new_run_id() -> str:
