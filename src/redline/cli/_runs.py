@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from redline.cli._main import main
+from redline.report._table import wide_console
 from redline.runner import load_result
 from redline.store import DEFAULT_DB_PATH, Store
 
@@ -51,7 +51,7 @@ def runs_command(db: Path, limit: int) -> None:
                 f"{result.summary.overall.attempts}/{run.case_count}",
                 result.summary.overall.safety_pass_rate.format(),
             )
-    Console().print(table)
+    wide_console().print(table)
 
 
 @main.command("show")

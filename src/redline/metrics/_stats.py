@@ -45,6 +45,12 @@ class Rate:
             return "n/a"
         return f"{self.value:.1%} [{self.low * 100:.1f}, {self.high * 100:.1f}]"
 
+    def format_compact(self) -> str:
+        """Return ``"98% [93-99]"`` in whole percent, or ``"n/a"`` when the total is 0."""
+        if self.value is None or self.low is None or self.high is None:
+            return "n/a"
+        return f"{self.value:.0%} [{self.low * 100:.0f}-{self.high * 100:.0f}]"
+
 
 def wilson(successes: int, total: int, z: float = Z_95) -> Rate:
     """Return the proportion successes/total with its Wilson score interval.

@@ -37,17 +37,17 @@ def summary_renderable(result: RunResult) -> Group:
             ", ".join(f"{k}: {v}" for k, v in summary.unassessed_reasons.items()),
         )
 
-    categories = Table(title="per category")
+    categories = Table(title="per category (95% Wilson intervals, in percent)")
     categories.add_column("category", no_wrap=True)
     for column in ("n", "safety pass", "over-refusal", "flagged", "incidents"):
-        categories.add_column(column, no_wrap=True)
+        categories.add_column(column, no_wrap=True, justify="right")
     for name, group in summary.by_category.items():
         categories.add_row(
             name,
             str(group.attempts),
-            group.safety_pass_rate.format(),
-            group.over_refusal_rate.format(),
-            group.flagged_output_rate.format(),
+            group.safety_pass_rate.format_compact(),
+            group.over_refusal_rate.format_compact(),
+            group.flagged_output_rate.format_compact(),
             str(group.incidents),
         )
     return Group(head, categories)
@@ -55,7 +55,19 @@ def summary_renderable(result: RunResult) -> Group:
 
 def print_summary(result: RunResult, console: Console | None = None) -> None:
     """Print the summary tables of a run."""
-    (console or Console()).print(summary_renderable(result))
+    (console or wide_console()).print(summary_renderable(result))
+
+
+def wide_console() -> Console:
+    """Return a console 100 columns wide when output is not a terminal.
+
+    Rich falls back to 80 columns for pipes and CI logs, which wraps the
+    interval columns; a terminal keeps its own width.
+    """
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=100)
+    return console
 
 
 def _outcome_counts(outcomes: dict[str, int]) -> str:
