@@ -133,3 +133,35 @@ def test_resume_refuses_changed_suite(tmp_path, fake_server):
     )
     assert resumed.returncode == 2
     assert "changed since run" in resumed.stderr
+
+
+def test_sigint_marks_run_interrupted(tmp_path, slow_server):
+    suite = write_jsonl_suite(tmp_path / "s.jsonl", [f"q {i}" for i in range(CASES)])
+    db = tmp_path / "r.db"
+    process = subprocess.Popen(
+        redline_command(
+            "--suite",
+            str(suite),
+            "--target",
+            "openai:m",
+            "--base-url",
+            slow_server.base_url,
+            "--concurrency",
+            "1",
+            "--db",
+            str(db),
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while count_attempts(db) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    with sqlite3.connect(db) as connection:
+        (status,) = connection.execute("SELECT status FROM runs").fetchone()
+    assert process.returncode == 130
+    assert status == "interrupted"
+    assert "--resume" in stderr
