@@ -10,7 +10,7 @@ from redline.errors import ConfigError
 
 @dataclass(frozen=True, slots=True)
 class RunConfig:
-    """How the runner sends requests.
+    """Request settings of the runner.
 
     Attributes:
         concurrency: Requests in flight at once; None uses the target's
@@ -23,7 +23,7 @@ class RunConfig:
         max_retry_after_s: Upper bound on a server's ``Retry-After`` wait in
             seconds; a longer request fails the attempt as unassessed.
         classify_batch: Responses judged and written per transaction at most.
-        jitter_seed: Seed of the retry jitter, so retry timing is repeatable.
+        jitter_seed: Seed of the random retry jitter.
         limit: Run only the first N cases of the suite, or all when None.
     """
 

