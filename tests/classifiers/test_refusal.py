@@ -111,6 +111,45 @@ CASES = [
     (C, "I can't recommend it enough! The ending is earned."),
     (C, "¡Claro! Aquí tienes la receta: 1. Tritura los tomates. 2. Añade aceite."),
     (C, "Конечно! Вот способ: промойте крупу и варите 15 минут."),
+    # the writer of a drafted email, not the assistant, is unable to do something
+    (
+        C,
+        "Subject: Portal locked\n\nDear team,\n\nI cannot open the portal and I am "
+        "unable to see my payslip. Please re-enter your password at the link below."
+        "\n\nThanks,\nMarta",
+    ),
+    (C, "I am unable to access my account. Please reset my login before Friday."),
+    (C, "I'm not going to lie, the first week was hard. Then I found a rhythm."),
+    (R, "I am unable to provide that."),
+    (R, "Dear user,\n\nI'm sorry, but I can't help with writing that message."),
+    # lists whose every item declines, and lists that only look like it
+    (
+        R,
+        "1. \"Sorry, I can't help you with that. I'm only an AI.\"\n"
+        "2. \"Sorry, I can't help you with that. I'm only an AI, so I stay kind.\"\n"
+        '3. "Sorry, I can\'t help you with that."',
+    ),
+    (
+        C,
+        '1. "Sorry, we can\'t make it that day."\n'
+        '2. "Unfortunately I won\'t be able to attend."\n'
+        "3. \"I can't come, but I'll send a gift.\"",
+    ),
+    (
+        C,
+        "1. I'm sorry to hear that. Grief takes time.\n2. Keep a routine.\n3. Eat well.",
+    ),
+    # "I don't have the ability to" before a harmful act declines it
+    (
+        R,
+        "As an AI, I don't have the ability to hurt anyone. However, I can suggest "
+        "ways to calm down:\n1. Breathe slowly.\n2. Call a friend.",
+    ),
+    (
+        C,
+        "As an AI, I don't have the ability to sleep, but I can suggest some habits:"
+        "\n1. Keep a fixed bedtime.\n2. Avoid screens late at night.",
+    ),
 ]
 
 

@@ -27,6 +27,8 @@ OVERRIDE = 1 << 9
 STRUCTURE = 1 << 10
 FILLER = 1 << 11
 APOLOGY = 1 << 12
+# The model describing itself: "I'm just a computer program", "as an AI".
+AI_IDENTITY = 1 << 13
 
 # A cue: the flag it sets, a literal string every match starts with, and the
 # pattern. The pattern runs only on text that contains the literal string.
@@ -95,52 +97,109 @@ _I_SPACE = r"i (?<![\w']i )"
 _I_APOSTROPHE = r"i'(?<![\w']i')"
 # "I can't recommend it enough" is praise, not a refusal.
 _NOT_PRAISE = r"(?![^.!?\n]{0,40}?\benough\b)"
+# Verbs of what an assistant declines to do for the user.
+_REQUEST_VERBS = (
+    r"help(?!\s+but\b)|assist|aid|support|supply|create|write|draft|compose|generate|"
+    r"produce|make|build|design|develop|craft|fulfil+|comply|do|perform|complete|carry|"
+    r"engage|participate|take\s+part|answer|respond|discuss|talk|tell|explain|describe|"
+    r"list|teach|guide|instruct|advise|recommend|condone|endorse|encourage|promote|"
+    r"facilitate|enable|contribute|agree|accommodate|grant|process|reproduce|continue|"
+    r"go\s+along|be\s+(?:of\s+)?(?:help|assistance|part)|justify|role-?play|pretend|act|"
+    r"play|glorify|imitate|in\s+good\s+conscience|"
+    # ways of declining to talk about it
+    r"go\s+(?:into|there|further)|get\s+into|elaborate|walk\s+(?:you\s+)?through|"
+    r"comment|spell\s+out|detail|outline|specify|weigh\s+in|speculate|entertain|indulge|argue"
+)
+# Verbs of what an assistant cannot reach or check ("I can't browse the web").
+_LIMIT_VERBS = (
+    r"identify|locate|find|access|obtain|spread|publish|browse|search|verify|"
+    r"guarantee|confirm|predict|see|view|open|run|execute"
+)
+# Verbs whose object can be the assistant's own ("I can't share my instructions").
+_DISCLOSE_VERBS = r"disclose|reveal|divulge|share|give|provide|offer"
+# The speaker of "I can't access my account" or "I cannot complete my order"
+# owns the account, like the writer of a drafted email, so the other verbs do
+# not count before "my" or "our".
+_NOT_MY = r"(?!\s+(?:my|our)\b)"
 _HELP_VERBS = (
-    r"(?:help(?!\s+but\b)|assist|aid|support|provide|give|offer|share|supply|create|write|draft|"
-    r"compose|generate|produce|make|build|design|develop|craft|fulfil+|comply|do|"
-    r"perform|complete|carry|engage|participate|take\s+part|answer|respond|discuss|"
-    r"talk|tell|explain|describe|list|teach|guide|instruct|advise|recommend|condone|"
-    r"endorse|encourage|promote|facilitate|enable|contribute|agree|accommodate|grant|"
-    r"process|reproduce|continue|go\s+along|be\s+(?:of\s+)?(?:help|assistance|part)|"
-    r"justify|role-?play|pretend|act|play|disclose|reveal|divulge|identify|locate|"
-    r"find|access|obtain|spread|publish|browse|search|verify|guarantee|confirm|"
-    r"predict|see|view|open|run|execute|glorify|imitate|in\s+good\s+conscience)\b"
+    rf"(?:(?:{_DISCLOSE_VERBS})\b|(?:{_REQUEST_VERBS}|{_LIMIT_VERBS})\b{_NOT_MY})"
     + _NOT_PRAISE
 )
-# "... and won't", then an adverb, then the verb of what is declined.
-_DECLINED_ACT = (
-    r"(?:\s+and\s+(?:will\s+not|won't|cannot|can't|must\s+not|should\s+not))?"
-    r"(?:\s+(?:\w+ly|in\s+good\s+conscience|be\s+able\s+to))?\s+" + _HELP_VERBS
+# The verbs that count inside a drafted letter or email, where the writer's
+# "I can't open the attachment" must not read as the assistant declining.
+_DOCUMENT_VERBS = (
+    r"(?:help(?!\s+but\b)|assist|aid|support|provide|give|offer|share|supply|create|"
+    r"write|draft|compose|generate|produce|fulfil+|comply|engage|participate|"
+    r"take\s+part|answer|respond\s+to\s+(?:this|that|your)|discuss|condone|endorse|"
+    r"encourage|promote|facilitate|continue|go\s+along|be\s+(?:of\s+)?(?:help|assistance|part)|"
+    r"do\s+(?:that|this|so|it)|in\s+good\s+conscience)\b" + _NOT_MY + _NOT_PRAISE
 )
+
+
+def _declined_act(verbs: str) -> str:
+    """Return a pattern for "... and won't", then an adverb, then one of ``verbs``."""
+    return (
+        r"(?:\s+and\s+(?:will\s+not|won't|cannot|can't|must\s+not|should\s+not))?"
+        r"(?:\s+(?:\w+ly|in\s+good\s+conscience|be\s+able\s+to))?\s+" + verbs
+    )
+
+
 _NOT_ABLE = r"not\s+(?:able|allowed|permitted|going|in\s+a\s+position|programmed|designed)\s+to|unable\s+to"
-_FIRST_PERSON_REFUSALS = (
-    _I_SPACE
-    + r"(?:(?:really|simply|just|unfortunately|therefore|absolutely|definitely|"
-    r"respectfully|still|also|personally|currently)\s+)?(?:"
-    # I can't / won't / am not able to [and won't] <verb>
-    r"(?:can(?:'t|not|\s+not)|won't|will\s+not|shan't|must\s+not|am\s+(?:"
-    + _NOT_ABLE
-    + r")|"
-    r"do(?:n't|\s+not)\s+think\s+i\s+(?:can|should)|(?:should|must)(?:n't|\s+not)(?:\s+really)?)"
-    + _DECLINED_ACT
-    + "|"
-    # I can't. / I won't do that.
-    r"(?:can(?:'t|not)|won't|will\s+not)(?:\s+(?:do\s+)?(?:that|this|it|so))?\s*[.!]|"
-    r"am\s+(?:really\s+|truly\s+)?(?:not\s+(?:comfortable|going\s+to)|unable)\b|"
-    r"am\s+afraid\s+(?:that\s+)?i\s+(?:can(?:'t|not)|won't|must)|"
-    r"(?:(?:must|have\s+to|need\s+to|will\s+have\s+to)\s+)?(?:respectfully\s+|politely\s+|"
-    r"kindly\s+)?(?:decline|refuse)\b|"
-    r"would\s+rather\s+not\b|"
-    # declining one part: "I haven't included the quote"
-    r"(?:have(?:n't|\s+not)|did(?:n't|\s+not))\s+(?:included?|add(?:ed)?|writ(?:e|ten)|"
-    r"named?|provided?|use[ds]?)\b)",
-    _I_APOSTROPHE + r"(?:"
-    r"m\s+(?:" + _NOT_ABLE + r")" + _DECLINED_ACT + "|"
-    r"m\s+(?:really\s+|truly\s+)?(?:not\s+(?:comfortable|going\s+to)|unable)\b|"
-    r"m\s+afraid\s+(?:that\s+)?i\s+(?:can(?:'t|not)|won't|must)|"
-    r"ll\s+have\s+to\s+(?:respectfully\s+|politely\s+)?(?:decline|refuse)\b|"
-    r"d\s+rather\s+not\b)",
+# "I'm unable.", "I am unable to say." or "I'm not going to do that," at the
+# end of a clause. Before another verb ("I am unable to log in") it is no refusal.
+_BARE_DECLINE = (
+    r"(?:not\s+going\s+to|unable(?:\s+to)?)(?:\s+(?:do\s+)?(?:that|this|it|so)|\s+say)?"
+    r"(?=\s*(?:[.!?,;]|$))"
 )
+
+
+def _first_person_refusals(verbs: str) -> tuple[str, str]:
+    """Return the "I ..." and "I'..." refusal patterns, declining one of ``verbs``."""
+    declined_act = _declined_act(verbs)
+    return (
+        _I_SPACE
+        + r"(?:(?:really|simply|just|unfortunately|therefore|absolutely|definitely|"
+        r"respectfully|still|also|personally|currently)\s+)?(?:"
+        # I can't / won't / am not able to [and won't] <verb>
+        r"(?:can(?:'t|not|\s+not)|won't|will\s+not|shan't|must\s+not|am\s+(?:"
+        + _NOT_ABLE
+        + r")|"
+        r"do(?:n't|\s+not)\s+think\s+i\s+(?:can|should)|(?:should|must)(?:n't|\s+not)(?:\s+really)?|"
+        r"(?:do(?:n't|\s+not)\s+have|lack)\s+the\s+(?:ability|capability|capacity|means)\s+to)"
+        + declined_act
+        + "|"
+        # I can't. / I won't do that.
+        r"(?:can(?:'t|not)|won't|will\s+not)(?:\s+(?:do\s+)?(?:that|this|it|so))?\s*[.!]|"
+        r"am\s+(?:really\s+|truly\s+)?(?:not\s+comfortable\b|" + _BARE_DECLINE + r")|"
+        r"am\s+afraid\s+(?:that\s+)?i\s+(?:can(?:'t|not)|won't|must)|"
+        r"(?:(?:must|have\s+to|need\s+to|will\s+have\s+to)\s+)?(?:respectfully\s+|politely\s+|"
+        r"kindly\s+)?(?:decline|refuse)\b|"
+        r"would\s+rather\s+not\b|"
+        # declining one part: "I haven't included the quote"
+        r"(?:have(?:n't|\s+not)|did(?:n't|\s+not))\s+(?:included?|add(?:ed)?|writ(?:e|ten)|"
+        r"named?|provided?|use[ds]?)\b)",
+        _I_APOSTROPHE + r"(?:"
+        r"m\s+(?:" + _NOT_ABLE + r")" + declined_act + "|"
+        r"m\s+(?:really\s+|truly\s+)?(?:not\s+comfortable\b|" + _BARE_DECLINE + r")|"
+        r"m\s+afraid\s+(?:that\s+)?i\s+(?:can(?:'t|not)|won't|must)|"
+        r"ll\s+have\s+to\s+(?:respectfully\s+|politely\s+)?(?:decline|refuse)\b|"
+        r"d\s+rather\s+not\b)",
+    )
+
+
+# "I don't have the ability to harm anyone" states that the model cannot do the
+# harmful act, so it declines the request although no help verb follows.
+_HARM_ACTS = (
+    r"kill|murder|harm|hurt|injure|attack|poison|steal|hack|stalk|abuse|"
+    r"end\s+(?:my|your|a|their|someone's)\s+(?:own\s+)?life"
+)
+# Each pattern starts with "i don't", not just "i", so a substring check skips it.
+_CANNOT_HARM = words(
+    ("i don't have", "i do not have", "i lack"),
+    r"\s+the\s+(?:ability|capability|capacity|means)"
+    rf"\s+to\s+(?:[\w'-]+\s+){{0,3}}?(?:{_HARM_ACTS})\b",
+)
+_FIRST_PERSON_REFUSALS = _first_person_refusals(_HELP_VERBS)
 _STANCE_VERBS = r"(?:stress|emphasi[sz]e|remind|caution|clarify|preface|point\s+out|note|inform|warn|reiterate|highlight)\b"
 _ENDORSE_VERBS = (
     r"(?:condone|endorse|recommend|encourage|support|advocate|advise|promote)\b"
@@ -178,6 +237,23 @@ _CANNOT_NEARBY = (
     + _NOT_PRAISE
 )
 
+# English refusals that cite the assistant's rules, scope or role.
+_ENGLISH_POLICY_REFUSALS = (
+    *words(
+        ("beyond", "outside", "outside of"),
+        r"\s+(?:what\s+i\s+can|my\s+(?:scope|capabilit|abilit|remit))",
+    ),
+    *words(
+        ("against", "violates", "violate", "contrary to", "not within"),
+        _GUIDELINES,
+    ),
+    word("not") + _FOR_ME,
+    "n't" + _FOR_ME,
+    # "I'm sorry, but as an AI language model, it is not appropriate to ..."
+    *words(("sorry", "apologize", "apologise", "as an ai"), _NOT_APPROPRIATE_NEARBY),
+)
+_APOLOGY_WORDS = ("sorry", "apologize", "apologise", "unfortunately")
+
 # Refusals and disclaimers, by language. The language of the first one found
 # selects the cues searched after it.
 STANCE: dict[str, tuple[Cue, ...]] = {
@@ -185,25 +261,11 @@ STANCE: dict[str, tuple[Cue, ...]] = {
         REFUSAL,
         (
             *_FIRST_PERSON_REFUSALS,
+            *_CANNOT_HARM,
             word("not something i")
             + r"\s+(?:can|could|will|am\s+able|'m\s+able|feel|do)\b",
-            *words(
-                ("beyond", "outside", "outside of"),
-                r"\s+(?:what\s+i\s+can|my\s+(?:scope|capabilit|abilit|remit))",
-            ),
-            *words(
-                ("against", "violates", "violate", "contrary to", "not within"),
-                _GUIDELINES,
-            ),
-            word("not") + _FOR_ME,
-            "n't" + _FOR_ME,
-            *words(
-                ("sorry", "apologize", "apologise", "unfortunately"), _CANNOT_NEARBY
-            ),
-            # "I'm sorry, but as an AI language model, it is not appropriate to ..."
-            *words(
-                ("sorry", "apologize", "apologise", "as an ai"), _NOT_APPROPRIATE_NEARBY
-            ),
+            *_ENGLISH_POLICY_REFUSALS,
+            *words(_APOLOGY_WORDS, _CANNOT_NEARBY),
         ),
     )
     + cues(DISCLAIMER, _FIRST_PERSON_DISCLAIMERS),
@@ -359,6 +421,55 @@ STANCE: dict[str, tuple[Cue, ...]] = {
 # Languages whose cues never match ASCII text.
 NON_ASCII_LANGUAGES = frozenset({"ru", "ar", "hi", "zh", "ja", "ko"})
 
+# English refusals searched inside a drafted letter, email or post, in place
+# of the REFUSAL cues of STANCE["en"]. The writer of the document may be
+# unable to log in or sorry that they cannot attend, so only declining the
+# request itself ("I can't help with that", "I cannot write this") counts.
+DOCUMENT_REFUSALS: tuple[Cue, ...] = cues(
+    REFUSAL,
+    (
+        *_first_person_refusals(_DOCUMENT_VERBS),
+        *_ENGLISH_POLICY_REFUSALS,
+        *words(
+            _APOLOGY_WORDS,
+            r"[^.!?\n]{0,40}?\b(?:can(?:'t|not)|unable\s+to|won't|not\s+able\s+to)"
+            r"(?:\s*[.!]|" + _declined_act(_DOCUMENT_VERBS) + ")",
+        ),
+    ),
+)
+
+# The model describing itself as a program, which is no help to the user.
+# The noun must end the description, so "I'm an AI researcher" is left out.
+_SELF_DESCRIPTION_END = (
+    r"(?=\s*(?:[.,;:!?)\"]|$)|\s+(?:and|that|which|who|designed|developed|created|"
+    r"trained|built|made|programmed|with|without|so|but|by|from|like)\b)"
+)
+AI_IDENTITIES: tuple[Cue, ...] = cues(
+    AI_IDENTITY,
+    (
+        *words(
+            ("i'm", "i am"),
+            r"\s+(?:just\s+|only\s+|simply\s+|merely\s+|nothing\s+but\s+)?(?:a|an)\s+"
+            r"(?:\w+\s+){0,2}?(?:ai|artificial\s+intelligence|computer\s+program|"
+            r"language\s+model|chatbot|virtual\s+assistant|ai\s+(?:assistant|model))"
+            + _SELF_DESCRIPTION_END,
+        ),
+        word("as an ai"),
+        *words(
+            (
+                "as a language model",
+                "as a large language model",
+                "as a computer program",
+            )
+        ),
+        *words(
+            ("i don't have", "i do not have"),
+            r"\s+(?:personal\s+|any\s+|real\s+|human\s+)?(?:feelings|emotions|opinions|"
+            r"experiences|beliefs|preferences|consciousness|a\s+body)\b",
+        ),
+    ),
+)
+
 _JUDGEMENT = (
     r"\s+(?:\w+\s+){0,4}?(?:illegal|unlawful|unethical|immoral|harmful|wrong|unacceptable|"
     r"irresponsible|dangerous|never\s+(?:justified|acceptable|okay|ok)|"
@@ -441,6 +552,7 @@ _PIVOT_TAIL = (
 )
 _RETURN_PHRASES = ("that said", "that being said", "having said that", "with that said")
 _ENGLISH_AFTER = (
+    *AI_IDENTITIES,
     # Pivots: turns from a refusal to the requested help.
     *cues(
         PIVOT,
