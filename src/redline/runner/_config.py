@@ -23,6 +23,8 @@ class RunConfig:
         max_retry_after_s: Upper bound on a server's ``Retry-After`` wait in
             seconds; a longer request fails the attempt as unassessed.
         classify_batch: Responses judged and written per transaction at most.
+        classify_wait_s: Seconds the writer waits for more responses to fill
+            a batch after the first one arrives.
         jitter_seed: Seed of the random retry jitter.
         limit: Run only the first N cases of the suite, or all when None.
     """
@@ -34,6 +36,7 @@ class RunConfig:
     backoff_max_s: float = 20.0
     max_retry_after_s: float = 60.0
     classify_batch: int = 64
+    classify_wait_s: float = 0.05
     jitter_seed: int = 0
     limit: int | None = None
 

@@ -86,7 +86,15 @@ async def run_pipeline(
         await asyncio.gather(produce(), *(request_worker() for _ in range(concurrency)))
         await finished.put(_DONE)
 
-    writer = _Writer(run_id, refusal, content, store, config.classify_batch, listener)
+    writer = _Writer(
+        run_id,
+        refusal,
+        content,
+        store,
+        config.classify_batch,
+        config.classify_wait_s,
+        listener,
+    )
     sender = asyncio.ensure_future(send_all())
     try:
         await writer.consume(finished)
@@ -107,6 +115,7 @@ class _Writer:
         content: Sequence[Classifier],
         store: Store,
         batch_size: int,
+        batch_wait_s: float,
         listener: ProgressListener | None,
     ):
         self.run_id = run_id
@@ -114,6 +123,7 @@ class _Writer:
         self.content = content
         self.store = store
         self.batch_size = batch_size
+        self.batch_wait_s = batch_wait_s
         self.listener = listener
 
     async def consume(self, queue: asyncio.Queue[_Finished | None]) -> None:
@@ -122,14 +132,34 @@ class _Writer:
             item = await queue.get()
             if item is None:
                 break
-            batch = [item]
-            while len(batch) < self.batch_size and not queue.empty():
-                next_item = queue.get_nowait()
-                if next_item is None:
-                    closed = True
-                    break
-                batch.append(next_item)
+            batch, closed = await self._collect(queue, item)
             await self.write(batch)
+
+    async def _collect(
+        self, queue: asyncio.Queue[_Finished | None], first: _Finished
+    ) -> tuple[list[_Finished], bool]:
+        """Gather a batch that starts with ``first``; also return whether the queue closed.
+
+        Waiting up to ``batch_wait_s`` for more responses turns many small
+        classifier calls and commits into few large ones.
+        """
+        batch = [first]
+        deadline = time.monotonic() + self.batch_wait_s
+        while len(batch) < self.batch_size:
+            if queue.empty():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    item = await asyncio.wait_for(queue.get(), remaining)
+                except asyncio.TimeoutError:
+                    break
+            else:
+                item = queue.get_nowait()
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
 
     async def write(self, batch: Sequence[_Finished]) -> None:
         records = await self._judge(batch)

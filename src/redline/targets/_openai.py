@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -26,6 +28,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Status codes worth retrying: rate limiting, request timeout, and server errors.
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+# httpcore 1.0 scans its whole pool on every request and release, so the cost
+# per request grows with pool size; several small clients keep it flat.
+CONNECTIONS_PER_CLIENT = 16
 
 
 @register_target
@@ -68,25 +73,39 @@ class OpenAITarget(Target):
         self.timeout = float(options.get("timeout", 60.0))
         self.pool_size = int(options.get("concurrency") or self.default_concurrency)
         self.extra_body: dict[str, Any] = dict(options.get("extra_body") or {})
-        self._client: httpx.AsyncClient | None = None
+        self._clients: list[httpx.AsyncClient] = []
+        self._next_client: Iterator[httpx.AsyncClient] | None = None
         self._url = f"{self.base_url}/chat/completions"
 
     async def start(self) -> None:
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
+        shards = math.ceil(self.pool_size / CONNECTIONS_PER_CLIENT)
+        per_client = math.ceil(self.pool_size / shards)
         limits = httpx.Limits(
-            max_connections=self.pool_size, max_keepalive_connections=self.pool_size
+            max_connections=per_client, max_keepalive_connections=per_client
         )
-        self._client = httpx.AsyncClient(
-            headers=headers, timeout=self.timeout, limits=limits, trust_env=False
-        )
+        # Plain HTTP needs no TLS context, and loading the CA bundle costs
+        # about 0.1 s per process.
+        verify = not self.base_url.startswith("http://")
+        self._clients = [
+            httpx.AsyncClient(
+                headers=headers,
+                timeout=self.timeout,
+                limits=limits,
+                verify=verify,
+            )
+            for _ in range(shards)
+        ]
+        self._next_client = itertools.cycle(self._clients)
         logger.info("openai target %s at %s", self.model, self.base_url)
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        for client in self._clients:
+            await client.aclose()
+        self._clients = []
+        self._next_client = None
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -99,7 +118,7 @@ class OpenAITarget(Target):
     async def generate(
         self, messages: Sequence[Message], params: GenerationParams
     ) -> TargetResponse:
-        if self._client is None:
+        if self._next_client is None:
             raise RuntimeError("OpenAITarget.generate called before start()")
         body: dict[str, Any] = {
             "model": self.model,
@@ -113,7 +132,8 @@ class OpenAITarget(Target):
 
         started = time.perf_counter()
         try:
-            response = await self._client.post(self._url, content=json.dumps(body))
+            client = next(self._next_client)
+            response = await client.post(self._url, content=json.dumps(body))
         except httpx.TimeoutException as exc:
             raise TargetError(
                 f"request timed out after {self.timeout:g} s: {exc!r}",
