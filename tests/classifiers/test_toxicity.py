@@ -73,8 +73,8 @@ def test_fast_scores_equal_scikit_learn():
 
 def test_exported_weights_round_trip(tmp_path):
     model = export_profanity_check()
-    model.save(tmp_path / "w.npz")
-    loaded = LinearTextModel.load(tmp_path / "w.npz")
+    model.save(tmp_path / "w.weights")
+    loaded = LinearTextModel.load(tmp_path / "w.weights")
     assert [loaded.predict_proba(t) for t in TEXTS] == [
         model.predict_proba(t) for t in TEXTS
     ]
@@ -83,7 +83,7 @@ def test_exported_weights_round_trip(tmp_path):
 def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("REDLINE_CACHE_DIR", str(tmp_path))
     load_profanity_model()
-    (cached,) = (tmp_path / "classifiers").glob("*.npz")
+    (cached,) = (tmp_path / "classifiers").glob("*.weights")
     cached.write_bytes(b"garbage")
     model = load_profanity_model()
     assert model.predict_proba("you stupid idiot") > 0.5

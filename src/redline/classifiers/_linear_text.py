@@ -4,8 +4,9 @@ The packaged model is a TF-IDF vectorizer (word unigrams, l2 norm) feeding
 five sigmoid-calibrated linear SVMs whose probabilities are averaged
 (scikit-learn's ``CalibratedClassifierCV`` with ``ensemble=True``). Loading
 it through scikit-learn takes about 1.5 s per process, so on first use its
-weights are exported once to a NumPy file in the cache folder and later
-processes score texts in pure Python from that file.
+weights are exported once to a file in the cache folder and later
+processes score texts in pure Python from that file, without importing
+NumPy either.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ import json
 import math
 import os
 import re
+import sys
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 # scikit-learn's default token pattern: runs of two or more word characters.
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_FORMAT = "redline-linear-text-1"
 
 
 class LinearTextModel:
@@ -35,16 +37,11 @@ class LinearTextModel:
 
     def __init__(
         self,
-        vocabulary: Sequence[str],
-        idf: np.ndarray,
-        weights: np.ndarray,
-        intercepts: np.ndarray,
-        calibration: np.ndarray,
+        rows: dict[str, tuple[float, ...]],
+        intercepts: Sequence[float],
+        calibration: Sequence[tuple[float, float]],
     ):
-        self.rows = {
-            word: (float(idf[i]), *(float(w) for w in weights[:, i]))
-            for i, word in enumerate(vocabulary)
-        }
+        self.rows = rows
         self.intercepts = [float(b) for b in intercepts]
         self.calibration = [(float(a), float(b)) for a, b in calibration]
 
@@ -71,32 +68,55 @@ class LinearTextModel:
         return total / models
 
     def save(self, path: Path) -> None:
-        """Write the model to ``path`` (an ``.npz`` file) atomically."""
+        """Write the model to ``path`` atomically.
+
+        The file is one JSON header line (vocabulary, intercepts, calibration)
+        followed by the rows as little-endian float64 values, word by word.
+        """
         vocabulary = list(self.rows)
-        table = np.array([self.rows[word] for word in vocabulary], dtype=np.float64)
-        partial = path.with_name(path.name + f".partial-{os.getpid()}.npz")
+        header = {
+            "format": _FORMAT,
+            "vocabulary": vocabulary,
+            "row_length": 1 + len(self.intercepts),
+            "intercepts": self.intercepts,
+            "calibration": self.calibration,
+        }
+        values = array("d", (value for word in vocabulary for value in self.rows[word]))
+        if sys.byteorder != "little":
+            values.byteswap()
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            partial,
-            vocabulary=np.array(json.dumps(vocabulary)),
-            idf=table[:, 0],
-            weights=table[:, 1:].T,
-            intercepts=np.array(self.intercepts),
-            calibration=np.array(self.calibration),
-        )
+        partial = path.with_name(path.name + f".partial-{os.getpid()}")
+        with partial.open("wb") as out:
+            out.write(json.dumps(header).encode() + b"\n")
+            out.write(values.tobytes())
         os.replace(partial, path)
 
     @classmethod
     def load(cls, path: Path) -> LinearTextModel:
-        """Read a model written by :meth:`save`."""
-        with np.load(path) as data:
-            return cls(
-                json.loads(str(data["vocabulary"])),
-                data["idf"],
-                data["weights"],
-                data["intercepts"],
-                data["calibration"],
-            )
+        """Read a model written by :meth:`save`.
+
+        Raises:
+            ValueError: The file is truncated or not in this format.
+        """
+        with path.open("rb") as handle:
+            header = json.loads(handle.readline())
+            body = handle.read()
+        if not isinstance(header, dict) or header.get("format") != _FORMAT:
+            raise ValueError(f"{path} is not a {_FORMAT} file")
+        values = array("d")
+        values.frombytes(body)
+        if sys.byteorder != "little":
+            values.byteswap()
+        width = header["row_length"]
+        vocabulary = header["vocabulary"]
+        if len(values) != width * len(vocabulary):
+            raise ValueError(f"{path} is truncated: {len(values)} values")
+        rows = {
+            word: tuple(values[i * width : (i + 1) * width])
+            for i, word in enumerate(vocabulary)
+        }
+        calibration = [(float(a), float(b)) for a, b in header["calibration"]]
+        return cls(rows, header["intercepts"], calibration)
 
 
 def export_profanity_check() -> LinearTextModel:
@@ -104,16 +124,18 @@ def export_profanity_check() -> LinearTextModel:
     from profanity_check import profanity_check as packaged
 
     vectorizer, model = packaged.vectorizer, packaged.model
-    vocabulary = [""] * len(vectorizer.vocabulary_)
-    for word, index in vectorizer.vocabulary_.items():
-        vocabulary[index] = word
     members = model.calibrated_classifiers_
+    rows = {
+        word: (
+            float(vectorizer.idf_[index]),
+            *(float(m.estimator.coef_[0][index]) for m in members),
+        )
+        for word, index in vectorizer.vocabulary_.items()
+    }
     return LinearTextModel(
-        vocabulary,
-        vectorizer.idf_,
-        np.vstack([m.estimator.coef_[0] for m in members]),
-        np.array([m.estimator.intercept_[0] for m in members]),
-        np.array([(m.calibrators[0].a_, m.calibrators[0].b_) for m in members]),
+        rows,
+        [float(m.estimator.intercept_[0]) for m in members],
+        [(float(m.calibrators[0].a_), float(m.calibrators[0].b_)) for m in members],
     )
 
 

@@ -73,11 +73,11 @@ class ProfanityCheckClassifier(Classifier):
 
 def load_profanity_model() -> LinearTextModel:
     """Load the exported alt-profanity-check weights, exporting them on first use."""
-    path = cache_dir() / "classifiers" / f"profanity-check-{_package_version()}.npz"
+    path = cache_dir() / "classifiers" / f"profanity-check-{_package_version()}.weights"
     if path.exists():
         try:
             return LinearTextModel.load(path)
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             logger.warning("re-exporting unreadable toxicity weights %s: %r", path, exc)
     model = export_profanity_check()
     try:
