@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import redline
 from redline.testing import FakeOpenAIServer
 from tests.conftest import write_jsonl_suite
 
@@ -165,3 +166,47 @@ def test_sigint_marks_run_interrupted(tmp_path, slow_server):
     assert process.returncode == 130
     assert status == "interrupted"
     assert "--resume" in stderr
+
+
+def test_target_bug_is_unassessed_not_a_hang(tmp_path):
+    module = tmp_path / "buggy.py"
+    module.write_text("async def reply(messages):\n    raise KeyError('oops')\n")
+    suite = write_jsonl_suite(tmp_path / "s.jsonl", ["a", "b", "c"])
+    result = redline.run(suite, target=f"python:{module}:reply", db=tmp_path / "r.db")
+    assert result.summary.unassessed_reasons == {"callable_error": 3}
+
+
+def test_store_failure_stops_run_with_error(tmp_path, fake_server, monkeypatch):
+    from redline.errors import StoreError
+    from redline.store import Store
+
+    def broken_add(self, attempts):
+        raise StoreError("disk full")
+
+    monkeypatch.setattr(Store, "add_attempts", broken_add)
+    suite = write_jsonl_suite(tmp_path / "s.jsonl", [f"p{i}" for i in range(40)])
+    with pytest.raises(StoreError, match="disk full"):
+        redline.run(
+            suite,
+            target="openai:m",
+            target_options={"base_url": fake_server.base_url},
+            db=tmp_path / "r.db",
+        )
+
+
+def test_target_plugin_exception_is_unassessed(tmp_path, monkeypatch):
+    from redline.targets import Target
+    from redline.targets._base import _REGISTRY
+
+    class ExplodingTarget(Target):
+        scheme = "exploding-test"
+        description = "raises a plain exception"
+
+        async def generate(self, messages, params):
+            raise ValueError("plugin bug")
+
+    monkeypatch.setitem(_REGISTRY, ExplodingTarget.scheme, ExplodingTarget)
+
+    suite = write_jsonl_suite(tmp_path / "s.jsonl", ["a", "b"])
+    result = redline.run(suite, target="exploding-test", db=tmp_path / "r.db")
+    assert result.summary.unassessed_reasons == {"target_exception": 2}

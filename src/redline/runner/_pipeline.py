@@ -96,13 +96,20 @@ async def run_pipeline(
         listener,
     )
     sender = asyncio.ensure_future(send_all())
+    consumer = asyncio.ensure_future(writer.consume(finished))
     try:
-        await writer.consume(finished)
-        await sender
+        # If either side fails, the other would wait forever on its queue.
+        done, _ = await asyncio.wait(
+            {sender, consumer}, return_when=asyncio.FIRST_EXCEPTION
+        )
+        for task in done:
+            task.result()
+        await asyncio.gather(sender, consumer)
     finally:
-        if not sender.done():
-            sender.cancel()
-            await asyncio.gather(sender, return_exceptions=True)
+        for task in (sender, consumer):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(sender, consumer, return_exceptions=True)
 
 
 class _Writer:

@@ -43,6 +43,9 @@ async def send_with_retries(
             )
         except TargetError as exc:
             error = exc
+        except Exception as exc:  # a target plugin bug must not stop the run
+            logger.warning("case %s: target raised %r", case_id, exc, exc_info=True)
+            error = TargetError(f"target raised {exc!r}", kind="target_exception")
         else:
             response.attempts = requests
             return response
