@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from redline.cli._main import main
 from redline.cli._progress import RichProgress
+from redline.report._table import wide_console
 from redline.runner import DEFAULT_CLASSIFIERS, RunConfig, RunResult, aresume, arun
 from redline.store import DEFAULT_DB_PATH
 from redline.targets import GenerationParams
@@ -127,7 +127,7 @@ def run_command(**options: Any) -> None:
     report.html. A run stopped by Ctrl-C or a kill keeps every finished
     attempt; continue it with --resume RUN_ID.
     """
-    console = Console(stderr=True)
+    console = wide_console(stderr=True)
     target_options = {"base_url": options["base_url"], "api_key": options["api_key"]}
     listener = None if options["no_progress"] else RichProgress(console)
     try:

@@ -58,15 +58,15 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
     (console or wide_console()).print(summary_renderable(result))
 
 
-def wide_console() -> Console:
+def wide_console(stderr: bool = False) -> Console:
     """Return a console 100 columns wide when output is not a terminal.
 
     Rich falls back to 80 columns for pipes and CI logs, which wraps the
     interval columns; a terminal keeps its own width.
     """
-    console = Console()
+    console = Console(stderr=stderr)
     if not console.is_terminal:
-        console = Console(width=100)
+        console = Console(stderr=stderr, width=100)
     return console
 
 
