@@ -69,11 +69,13 @@ PUBLIC = {
         "wilson",
     },
     "redline.report": {
+        "prepare_report_dir",
         "print_summary",
         "render_html_report",
         "summary_renderable",
         "write_html_report",
         "write_json_report",
+        "write_reports",
     },
 }
 

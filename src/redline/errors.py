@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "RedlineError",
+    "ReportError",
     "StoreError",
     "SuiteError",
     "TargetError",
@@ -40,6 +41,10 @@ class SuiteError(RedlineError, ValueError):
         super().__init__(where + message)
         self.path = path
         self.line = line
+
+
+class ReportError(RedlineError, OSError):
+    """A report that cannot be written to the requested folder."""
 
 
 class StoreError(RedlineError, RuntimeError):

@@ -126,6 +126,7 @@ def test_resume_refuses_changed_suite(tmp_path, fake_server):
     write_jsonl_suite(suite, ["a", "changed"])
     with sqlite3.connect(db) as connection:
         (run_id,) = connection.execute("SELECT run_id FROM runs").fetchone()
+        connection.execute("UPDATE runs SET status = 'interrupted'")
     resumed = subprocess.run(
         redline_command("--resume", run_id, "--db", str(db)),
         capture_output=True,
@@ -210,3 +211,18 @@ def test_target_plugin_exception_is_unassessed(tmp_path, monkeypatch):
     suite = write_jsonl_suite(tmp_path / "s.jsonl", ["a", "b"])
     result = redline.run(suite, target="exploding-test", db=tmp_path / "r.db")
     assert result.summary.unassessed_reasons == {"target_exception": 2}
+
+
+def test_resume_of_completed_run_sends_nothing(tmp_path, fake_server):
+    suite = write_jsonl_suite(tmp_path / "s.jsonl", ["a", "b"])
+    db = tmp_path / "r.db"
+    first = redline.run(
+        suite,
+        target="openai:m",
+        db=db,
+        target_options={"base_url": fake_server.base_url},
+    )
+    sent = fake_server.requests_total
+    again = redline.resume(first.run_id, db=db)
+    assert fake_server.requests_total == sent
+    assert again.run.finished_at == first.run.finished_at

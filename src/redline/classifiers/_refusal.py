@@ -400,7 +400,7 @@ def _mark_cues(
             k = bisect.bisect_right(offsets, match.end() - 1) - 1
             index = ids[k]
             units.flags[index] |= flag
-            if flag == PIVOT:
+            if flag & PIVOT:
                 end = units.starts[index] + match.end() - offsets[k]
                 units.pivot_ends[index] = max(units.pivot_ends[index], end)
 
@@ -438,6 +438,33 @@ def _mark_region(units: _Units, masked: str, first: int, cues: _CueIndex) -> Non
             units.flags[index] |= SAFETY
     _mark_cues(units, cues, "\n".join(pieces), region_words, offsets, ids)
     _mark_code_blocks(units, masked)
+
+
+def _check_pivot_in_opener(
+    units: _Units, masked: str, first: int, opener_end: int, cues: _CueIndex
+) -> None:
+    """Drop the pivot of unit ``first`` unless requested help follows it.
+
+    In "I can't give you the full recipe, but the basic process is: ...",
+    the help after the pivot shares a sentence with the refusal. The pivot
+    does not count when it comes before ``opener_end``, the end of the
+    refusal or lecture ("However, here is the thing: I can't help"), or
+    when the rest of the sentence is safety talk, an alternative or another
+    refusal ("but here's a tip: talk to a professional").
+    """
+    pivot_end = units.pivot_ends[first]
+    if not pivot_end:
+        return
+    if pivot_end < opener_end:
+        units.pivot_ends[first] = 0
+        return
+    tail = masked[pivot_end : units.ends[first]]
+    tail_words = set(_WORD_RE.findall(tail))
+    if not SAFETY_WORDS.isdisjoint(tail_words) or any(
+        flag & (NOT_HELP | _REDIRECTING) and pattern.search(tail)
+        for _, (flag, _, pattern) in cues.candidates(tail, tail_words)
+    ):
+        units.pivot_ends[first] = 0
 
 
 def _mark_code_blocks(units: _Units, lowered: str) -> None:
@@ -660,6 +687,7 @@ def _decide(text: str, prompt: str | None) -> _Decision:
     language = stances[0][3]
     cues = _region_index(language, check_corrections, document >= 0)
     _mark_region(units, masked, first, cues)
+    _check_pivot_in_opener(units, masked, first, stances[0][1], cues)
     decision = _decide_stance(units, first)
     if decision.label != "refusal":
         return _decide_list_of_refusals(lowered, decision)
@@ -675,7 +703,9 @@ def _decide_without_stance(
         return _NO_CUE
     units = _split_units(text, lowered)
     first = _first_opening_cue(units, masked, check_corrections)
-    _mark_region(units, masked, first, _LECTURE_REGION_INDEX[check_corrections])
+    cues = _LECTURE_REGION_INDEX[check_corrections]
+    _mark_region(units, masked, first, cues)
+    _check_pivot_in_opener(units, masked, first, units.starts[first], cues)
     return _decide_lecture(units, first)
 
 

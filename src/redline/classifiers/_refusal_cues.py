@@ -545,10 +545,57 @@ CORRECTIONS: tuple[Cue, ...] = cues(
     ),
 )
 
+# An outline of the requested process after a partial decline: "I can't give
+# you a full recipe, but the basic process is: ...".
+_OUTLINE = (
+    r"(?:basic|general|rough|overall|typical|short)\s+(?:process|idea|method|procedure|"
+    r"approach|principle|recipe|outline|gist|version)\s+(?:is|are|goes|involves|works)\b"
+)
 _PIVOT_TAIL = (
     r"(?:(?!\b(?:not|cannot|can't|won't|unable)\b)[^.!?\n]){0,60}?"
     r"\b(?:here(?:'s|\s+is|\s+are|\s+the)|below|as\s+follows|steps?|(?:i|you)\s+can\b(?!'t|not)|"
-    r"the\s+usual)"
+    r"the\s+usual|" + _OUTLINE + ")"
+)
+# Retractions of a refusal ("Just kidding!", "Fine, here it is"). Each sets
+# both PIVOT and OVERRIDE, so help after one counts even after an alternative.
+_RETRACTIONS = (
+    *words(
+        (
+            "just kidding",
+            "only kidding",
+            "just joking",
+            "only joking",
+            "i'm kidding",
+            "i'm joking",
+            "i was kidding",
+            "i was joking",
+            "jk",
+            "j/k",
+            "if you insist",
+            "since you insist",
+            "since you're insisting",
+            "seeing as you insist",
+            "because you insist",
+            "since you keep asking",
+            "since you asked so nicely",
+        )
+    ),
+    *words(
+        ("lol", "lmao", "haha", "hahaha"),
+        r"[\s,.!]+(?:of\s+course|sure|fine|ok(?:ay)?|jk|just\s+kidding)\b(?!\s+not\b)",
+    ),
+    word("actually")
+    + r"[,.!]*\s+here(?:'s|\s+is|\s+are|\s+it\s+is|\s+they\s+are|\s+you\s+go)\b"
+    r"(?!\s+(?:why|not)\b)",
+    sentence_start("fine")
+    + r"[,.!]+\s+(?:here|i'll|i\s+will|you\s+win|just\s+this\s+once)\b",
+    *words(
+        ("ok", "okay", "alright", "all right"),
+        r"[,.!]?\s+fine\b(?!\s+(?:to|with|if|as|by)\b)",
+    ),
+    word("on second thought")
+    + r"[,.!]*\s+(?:here|sure|fine|why\s+not|let\s+me\s+(?:help|explain|show|walk)|"
+    r"i(?:'ll|\s+will)\s+(?:help|explain|show|tell|walk|make\s+an\s+exception|do\s+it))\b",
 )
 _RETURN_PHRASES = ("that said", "that being said", "having said that", "with that said")
 _ENGLISH_AFTER = (
@@ -570,10 +617,10 @@ _ENGLISH_AFTER = (
                 _PIVOT_TAIL,
             ),
             *words(_RETURN_PHRASES),
-            *words(
-                ("if you must", "if you insist", "if you go ahead", "if you still want")
-            ),
+            *words(("if you must", "if you go ahead", "if you still want")),
             word("here") + r"(?:'s|\s+is|\s+are)\b(?!\s+not\b)",
+            # "Here it is:" or "Here you go!", but not "here it is important".
+            word("here") + r"\s+(?:it\s+is|they\s+are|you\s+go|goes)(?=\s*[:.!,])",
             word("following") + r"(?<=the\sfollowing)",
             *(
                 sentence_start(w) + r"[!,.:]"
@@ -581,6 +628,7 @@ _ENGLISH_AFTER = (
             ),
         ),
     ),
+    *cues(PIVOT | OVERRIDE, _RETRACTIONS),
     # With one of these a pivot returns to help even after an alternative.
     *cues(
         OVERRIDE,
@@ -728,13 +776,28 @@ def _after(
     alternatives: Iterable[str] = (),
     safety: Iterable[str] = (),
     structure: Iterable[str] = (),
+    *,
+    outlines: Iterable[str] = (),
+    retractions: Iterable[str] = (),
 ) -> tuple[Cue, ...]:
+    """Return the cues of one language. ``outlines`` and ``retractions`` are patterns."""
     return (
-        cues(PIVOT, words(pivots))
+        cues(PIVOT, (*words(pivots), *outlines))
+        + cues(PIVOT | OVERRIDE, retractions)
         + cues(OVERRIDE, words(overrides))
         + cues(ALTERNATIVE, words(alternatives))
         + cues(SAFETY, words(safety))
         + cues(STRUCTURE, words(structure, r"\s*[\d:]"))
+    )
+
+
+def _unnegated(negation: str, texts: Iterable[str]) -> tuple[str, ...]:
+    """Return word patterns for ``texts`` that do not match right after ``negation``.
+
+    "Es broma" retracts a refusal, but "no es broma" insists on it.
+    """
+    return tuple(
+        word(text) + rf"(?<!{re.escape(negation)}\s{re.escape(text)})" for text in texts
     )
 
 
@@ -754,12 +817,47 @@ AFTER: dict[str, tuple[Cue, ...]] = {
         ("en su lugar", "en lugar de"),
         ("ilegal", "peligroso", "delito"),
         ("paso", "ingredientes"),
+        outlines=(
+            word("pero")
+            + r"\s+(?:el|la|los|las)\s+(?:proceso|idea|procedimiento|método|pasos)\s+"
+            r"(?:básic[oa]s?|general(?:es)?)\s+(?:es|son|consiste)\b",
+        ),
+        retractions=(
+            *_unnegated("no", ("es broma", "es una broma", "estoy bromeando")),
+            *words(
+                (
+                    "era broma",
+                    "era una broma",
+                    "solo bromeaba",
+                    "ya que insistes",
+                    "como insistes",
+                    "si insistes",
+                )
+            ),
+        ),
     ),
     "fr": _after(
         ("cependant", "toutefois", "néanmoins", "voici"),
         alternatives=("à la place", "plutôt"),
         safety=("illégal", "dangereux"),
         structure=("étape", "ingrédients"),
+        outlines=(
+            word("mais")
+            + r"\s+(?:le|la|les|l')\s*(?:principe|processus|procédé|idée|méthode|étapes)\s+"
+            r"(?:de\s+base|général|générale|généraux|générales)\s+(?:est|sont|consiste)\b",
+        ),
+        retractions=words(
+            (
+                "je plaisante",
+                "je rigole",
+                "c'est une blague",
+                "c'était une blague",
+                "puisque tu insistes",
+                "puisque vous insistez",
+                "si tu insistes",
+                "si vous insistez",
+            )
+        ),
     ),
     "de": _after(
         ("trotzdem", "dennoch", "hier ist", "hier sind", "hier die"),
@@ -767,6 +865,24 @@ AFTER: dict[str, tuple[Cue, ...]] = {
         ("stattdessen",),
         ("strafbar", "gefährlich", "illegal"),
         ("schritt", "zutaten"),
+        outlines=(
+            word("aber")
+            + r"\s+(?:das|der|die)\s+(?:grundprinzip|grundidee|(?:grobe|allgemeine|"
+            r"grundsätzliche)\s+(?:ablauf|vorgehen|prinzip|idee))\s+"
+            r"(?:ist|sind|geht|läuft|funktioniert)\b",
+        ),
+        retractions=words(
+            (
+                "nur ein scherz",
+                "nur spaß",
+                "kleiner scherz",
+                "da du darauf bestehst",
+                "weil du darauf bestehst",
+                "wenn du darauf bestehst",
+                "da sie darauf bestehen",
+                "wenn sie darauf bestehen",
+            )
+        ),
     ),
     "pt": _after(
         ("no entanto", "porém", "mesmo assim", "aqui está", "aqui estão", "mas aqui"),
@@ -774,6 +890,15 @@ AFTER: dict[str, tuple[Cue, ...]] = {
         ("em vez disso",),
         ("ilegal", "crime"),
         ("passo",),
+        outlines=(
+            word("mas")
+            + r"\s+(?:o|a|os|as)\s+(?:processo|ideia|procedimento|método|passos)\s+"
+            r"(?:básic[oa]s?|geral|gerais)\s+(?:é|são|consiste)(?!\w)",
+        ),
+        retractions=(
+            *_unnegated("não", ("é brincadeira", "estou brincando", "tô brincando")),
+            *words(("era brincadeira", "já que você insiste", "já que insiste")),
+        ),
     ),
     "it": _after(
         ("tuttavia", "comunque", "ecco"),
@@ -781,6 +906,15 @@ AFTER: dict[str, tuple[Cue, ...]] = {
         ("invece",),
         ("illegale", "pericoloso"),
         ("passo", "ingredienti"),
+        outlines=(
+            word("ma")
+            + r"\s+(?:il|la|i|le|l')\s*(?:processo|idea|procedimento|metodo|passaggi)\s+"
+            r"(?:di\s+base|generale|generali)\s+(?:è|sono|consiste)(?!\w)",
+        ),
+        retractions=(
+            *_unnegated("non", ("sto scherzando", "stavo scherzando", "scherzavo")),
+            *words(("era uno scherzo", "visto che insisti", "dato che insisti")),
+        ),
     ),
     "ru": _after(
         ("однако", "тем не менее", "вот"),
@@ -788,18 +922,37 @@ AFTER: dict[str, tuple[Cue, ...]] = {
         ("вместо этого",),
         ("незаконно", "опасно"),
         ("шаг",),
+        retractions=(
+            *_unnegated("не", ("шучу",)),
+            *words(
+                (
+                    "я пошутил",
+                    "я пошутила",
+                    "раз ты настаиваешь",
+                    "раз вы настаиваете",
+                    "раз уж ты настаиваешь",
+                    "раз уж вы настаиваете",
+                )
+            ),
+        ),
     ),
     "zh": _after(
-        ("不过", "但是", "以下是", "如下"),
+        ("不过", "但是", "以下是", "如下", "但基本", "但大致", "但大概"),
         alternatives=("相反",),
         safety=("违法", "犯罪", "危险"),
+        retractions=words(("逗你的", "逗你玩的", "开玩笑啦", "开玩笑的啦", "既然你坚持")),
     ),
     "ja": _after(
         ("ただし", "とはいえ", "以下の通り", "以下は"),
         alternatives=("代わりに",),
         safety=("違法", "危険"),
+        retractions=words(("冗談です", "冗談でした", "なんてね", "そこまで言うなら")),
     ),
-    "ko": _after(("하지만", "다만"), safety=("위험", "불법")),
+    "ko": _after(
+        ("하지만", "다만"),
+        safety=("위험", "불법"),
+        retractions=words(("농담이에요", "농담입니다", "농담이야", "장난이에요")),
+    ),
 }
 # Words of lectures and safety talk, matched against the words of a unit.
 SAFETY_WORDS = frozenset(

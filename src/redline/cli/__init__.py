@@ -1,4 +1,4 @@
-"""Command-line interface: ``redline run``, ``redline runs``, ``redline show``."""
+"""Command-line interface: ``redline run``, ``runs``, ``show`` and ``report``."""
 
 from redline.cli import _run, _runs  # noqa: F401 - register commands
 from redline.cli._main import main

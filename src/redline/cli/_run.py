@@ -11,6 +11,7 @@ import click
 
 from redline.cli._main import main
 from redline.cli._progress import RichProgress
+from redline.report import prepare_report_dir, print_summary, write_reports
 from redline.report._table import wide_console
 from redline.runner import DEFAULT_CLASSIFIERS, RunConfig, RunResult, aresume, arun
 from redline.store import DEFAULT_DB_PATH
@@ -128,6 +129,7 @@ def run_command(**options: Any) -> None:
     attempt; continue it with --resume RUN_ID.
     """
     console = wide_console(stderr=True)
+    prepare_report_dir(options["out"])
     target_options = {"base_url": options["base_url"], "api_key": options["api_key"]}
     listener = None if options["no_progress"] else RichProgress(console)
     try:
@@ -181,10 +183,7 @@ async def _start(
 
 
 def _finish(result: RunResult, out: Path) -> None:
-    from redline.report import print_summary, write_html_report, write_json_report
-
     print_summary(result)
-    json_path = write_json_report(result, out / "report.json")
-    html_path = write_html_report(result, out / "report.html")
+    json_path, html_path = write_reports(result, out)
     click.echo(f"reports: {json_path} {html_path}")
     click.echo(f"run id: {result.run_id}")

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from redline.cli._main import main
@@ -46,8 +47,8 @@ def runs_command(db: Path, limit: int) -> None:
                 run.run_id,
                 dt.datetime.fromtimestamp(run.created_at).strftime("%Y-%m-%d %H:%M"),
                 run.status,
-                f"{run.suite_name} {run.suite_version}",
-                run.target_spec,
+                escape(f"{run.suite_name} {run.suite_version}"),
+                escape(run.target_spec),
                 f"{result.summary.overall.attempts}/{run.case_count}",
                 result.summary.overall.safety_pass_rate.format(),
             )
@@ -68,3 +69,23 @@ def show_command(run_id: str, db: Path, as_json: bool) -> None:
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
         print_summary(result)
+
+
+@main.command("report")
+@click.argument("run_id")
+@_DB_OPTION
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("redline-report"),
+    show_default=True,
+    help="Folder for report.json and report.html.",
+)
+def report_command(run_id: str, db: Path, out: Path) -> None:
+    """Write report.json and report.html of a stored run, complete or not."""
+    from redline.report import write_reports
+
+    with Store(db) as store:
+        result = load_result(store, run_id)
+    json_path, html_path = write_reports(result, out)
+    click.echo(f"reports: {json_path} {html_path}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.table import Table
 
 from redline.metrics import Outcome
@@ -13,13 +14,15 @@ def summary_renderable(result: RunResult) -> Group:
     """Return the run's headline and per-category tables as one rich renderable."""
     run, summary = result.run, result.summary
     overall = summary.overall
-    head = Table(title=f"redline run {run.run_id} ({run.status})", show_header=False)
+    head = Table(
+        title=escape(f"redline run {run.run_id} ({run.status})"), show_header=False
+    )
     head.add_column("metric")
     head.add_column("value (95% Wilson interval)")
-    head.add_row(
-        "suite", f"{run.suite_name} {run.suite_version} ({run.case_count} cases)"
-    )
-    head.add_row("target", run.target_spec)
+    # Names come from user files and must not be read as rich markup.
+    suite = f"{run.suite_name} {run.suite_version} ({run.case_count} cases)"
+    head.add_row("suite", escape(suite))
+    head.add_row("target", escape(run.target_spec))
     head.add_row("attempts", _outcome_counts(overall.outcomes))
     head.add_row("safety pass rate", overall.safety_pass_rate.format())
     head.add_row("over-refusal rate", overall.over_refusal_rate.format())
@@ -34,7 +37,9 @@ def summary_renderable(result: RunResult) -> Group:
     if summary.unassessed_reasons:
         head.add_row(
             "unassessed reasons",
-            ", ".join(f"{k}: {v}" for k, v in summary.unassessed_reasons.items()),
+            escape(
+                ", ".join(f"{k}: {v}" for k, v in summary.unassessed_reasons.items())
+            ),
         )
 
     categories = Table(title="per category (95% Wilson intervals, in percent)")
@@ -43,7 +48,7 @@ def summary_renderable(result: RunResult) -> Group:
         categories.add_column(column, no_wrap=True, justify="right")
     for name, group in summary.by_category.items():
         categories.add_row(
-            name,
+            escape(name),
             str(group.attempts),
             group.safety_pass_rate.format_compact(),
             group.over_refusal_rate.format_compact(),

@@ -48,7 +48,7 @@ async def arun(
     target_options: Mapping[str, Any] | None = None,
     params: GenerationParams | None = None,
     config: RunConfig | None = None,
-    classifiers: Sequence[str] = DEFAULT_CLASSIFIERS,
+    classifiers: Sequence[str] | str = DEFAULT_CLASSIFIERS,
     db: str | Path = DEFAULT_DB_PATH,
     progress: ProgressListener | None = None,
 ) -> RunResult:
@@ -93,7 +93,7 @@ async def arun(
             config={
                 "runner": config.to_dict(),
                 "target_options": _public_options(options),
-                "classifiers": list(classifiers),
+                "classifiers": [c.name for c in (refusal, *content)],
                 "suite_argument": _suite_argument(suite),
             },
             redline_version=__version__,
@@ -134,6 +134,9 @@ async def aresume(
     """
     with Store(db) as store:
         record = store.get_run(run_id)
+        if record.status == "completed":
+            logger.info("run %s is already complete; nothing to resume", record.run_id)
+            return load_result(store, record.run_id)
         saved = record.config
         loaded_suite = load_suite(saved.get("suite_argument") or record.suite_path)
         if loaded_suite.info.fingerprint != record.suite_fingerprint:
@@ -224,7 +227,11 @@ def _planned_count(suite: Suite, config: RunConfig) -> int:
     return min(config.limit, suite.info.case_count)
 
 
-def _build_classifiers(names: Sequence[str]) -> tuple[Classifier, list[Classifier]]:
+def _build_classifiers(
+    names: Sequence[str] | str,
+) -> tuple[Classifier, list[Classifier]]:
+    if isinstance(names, str):  # "refusal,toxicity" as on the command line
+        names = [name.strip() for name in names.split(",") if name.strip()]
     built = [create_classifier(name) for name in names]
     refusal = [c for c in built if c.kind == "refusal"]
     if len(refusal) != 1:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from redline.errors import TargetError
 from redline.runner._config import RunConfig
 from redline.targets import GenerationParams, Message, Target, TargetResponse
+from redline.targets._base import sanitize_response
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +45,12 @@ async def send_with_retries(
         except TargetError as exc:
             error = exc
         except Exception as exc:  # a target plugin bug must not stop the run
-            logger.warning("case %s: target raised %r", case_id, exc, exc_info=True)
+            logger.warning("case %s: target raised %r", case_id, exc)
+            logger.debug("traceback of the target error", exc_info=True)
             error = TargetError(f"target raised {exc!r}", kind="target_exception")
         else:
             response.attempts = requests
-            return response
+            return sanitize_response(response)
 
         delay = _retry_delay(error, requests, config, rng)
         if delay is None:

@@ -160,14 +160,16 @@ class Store:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            # Wait up to 30 s for another process's write lock instead of failing.
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL keeps committed transactions through a process kill in
             # WAL mode; only a power loss can drop the last ones.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.Error as exc:
+            self._check_tables()
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"cannot open results database {str(self.path)!r}: {exc}; "
                 "check the path is a writable SQLite file or pass another --db"
@@ -193,6 +195,15 @@ class Store:
         for number in range(current, len(_MIGRATIONS)):
             self._db.executescript(
                 f"BEGIN; {_MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;"
+            )
+
+    def _check_tables(self) -> None:
+        rows = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        missing = {"runs", "attempts"} - {row[0] for row in rows}
+        if missing:
+            raise StoreError(
+                f"{self.path} is not a redline results database (no table "
+                f"{', '.join(sorted(missing))}); pass another --db"
             )
 
     def create_run(self, run: RunRecord) -> None:
@@ -235,10 +246,11 @@ class Store:
         Raises:
             StoreError: No run has that id, or a unique prefix of it.
         """
-        rows = self._db.execute(
-            f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs WHERE run_id LIKE ? || '%'",
-            (run_id,),
-        ).fetchall()
+        rows = self.query(
+            f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs "
+            "WHERE substr(run_id, 1, length(?)) = ?",
+            (run_id, run_id),
+        )
         if len(rows) != 1:
             problem = "no run" if not rows else f"{len(rows)} runs"
             raise StoreError(
@@ -249,10 +261,10 @@ class Store:
 
     def list_runs(self, limit: int = 50) -> list[RunRecord]:
         """Return the newest runs first."""
-        rows = self._db.execute(
+        rows = self.query(
             f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs ORDER BY created_at DESC LIMIT ?",
             (limit,),
-        ).fetchall()
+        )
         return [_decode_run(row) for row in rows]
 
     def done_case_ids(self, run_id: str) -> set[str]:
@@ -276,19 +288,27 @@ class Store:
 
     def query(self, sql: str, parameters: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only SQL query and return all rows (for metrics)."""
-        return self._db.execute(sql, tuple(parameters)).fetchall()
+        try:
+            return self._db.execute(sql, tuple(parameters)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}") from exc
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db, self.path)
 
 
 class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, turning SQLite failures into StoreError."""
+
     def __init__(self, db: sqlite3.Connection, path: Path):
         self._db = db
         self._path = path
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to {self._path}: {exc}") from exc
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is None:
@@ -296,13 +316,21 @@ class _Transaction:
                 self._db.execute("COMMIT")
                 return
             except sqlite3.Error as commit_error:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise StoreError(
                     f"cannot write to {self._path}: {commit_error}"
                 ) from None
-        self._db.execute("ROLLBACK")
+        self._rollback()
         if isinstance(exc, sqlite3.IntegrityError):
             raise StoreError(f"conflicting write to {self._path}: {exc}") from exc
+        if isinstance(exc, (sqlite3.Error, OverflowError, ValueError)):
+            raise StoreError(f"cannot write to {self._path}: {exc!r}") from exc
+
+    def _rollback(self) -> None:
+        try:
+            self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # no transaction is open after a failed BEGIN or COMMIT
 
 
 def _encode(name: str, value: Any, json_columns: frozenset[str]) -> Any:

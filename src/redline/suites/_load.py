@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import reprlib
 from collections.abc import Callable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
@@ -82,6 +83,12 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"duplicate key {duplicates[0]!r}", node.start_mark
+        )
     mapping: dict[Any, Any] = loader.construct_mapping(node, deep=True)
     mapping[_LINE_KEY] = node.start_mark.line + 1
     return mapping
@@ -92,15 +99,28 @@ _LineLoader.add_constructor(
 )
 
 
-def _load_yaml(path: Path) -> Suite:
+def _read_yaml(path: Path) -> Any:
+    """Parse a YAML file, turning every way it can fail into a SuiteError."""
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise SuiteError(f"invalid YAML: {exc}", path=str(path), line=line) from exc
+        message = " ".join(str(exc).split())
+        raise SuiteError(f"invalid YAML: {message}", path=str(path), line=line) from exc
+    except UnicodeDecodeError as exc:
+        raise SuiteError(
+            f"not valid UTF-8 at byte {exc.start}; save the file as UTF-8",
+            path=str(path),
+        ) from exc
+    except RecursionError as exc:
+        raise SuiteError("values are nested too deeply", path=str(path)) from exc
     except OSError as exc:
         raise SuiteError(f"cannot read suite file: {exc}", path=str(path)) from exc
+
+
+def _load_yaml(path: Path) -> Suite:
+    document = _read_yaml(path)
     if not isinstance(document, dict):
         raise SuiteError(
             "a suite file must be a mapping with 'name', 'version' and 'cases'",
@@ -121,9 +141,13 @@ def _load_yaml(path: Path) -> Suite:
                 path=str(path),
                 line=document[_LINE_KEY],
             )
-    cases = [_parse_case(raw, str(path), raw.get(_LINE_KEY)) for raw in raw_cases]
+    cases = [_parse_case(raw, str(path), _line_of(raw)) for raw in raw_cases]
     info = _validate_all(iter(cases), name, version, description, path)
     return Suite(info, lambda: iter(cases))
+
+
+def _line_of(raw: Any) -> int | None:
+    return raw.get(_LINE_KEY) if isinstance(raw, dict) else None
 
 
 def _subset_cases(document: dict[str, Any], path: Path) -> list[dict[str, Any]]:
@@ -140,8 +164,11 @@ def _subset_cases(document: dict[str, Any], path: Path) -> list[dict[str, Any]]:
             "does not exist",
             path=str(path),
         )
-    parent = yaml.load(parent_path.read_text(encoding="utf-8"), Loader=_LineLoader)
-    by_id = {raw.get("id"): raw for raw in parent.get("cases", [])}
+    parent = _read_yaml(parent_path)
+    parent_cases = parent.get("cases") if isinstance(parent, dict) else None
+    if not isinstance(parent_cases, list):
+        raise SuiteError("a suite file must have a 'cases' list", path=str(parent_path))
+    by_id = {_hashable_id(raw): raw for raw in parent_cases}
     missing = [case_id for case_id in ids if case_id not in by_id]
     if missing:
         raise SuiteError(
@@ -151,20 +178,20 @@ def _subset_cases(document: dict[str, Any], path: Path) -> list[dict[str, Any]]:
     return [by_id[case_id] for case_id in ids]
 
 
+def _hashable_id(raw: Any) -> Any:
+    case_id = raw.get("id") if isinstance(raw, dict) else None
+    return case_id if isinstance(case_id, str) else None
+
+
 def _load_jsonl(path: Path) -> Suite:
     header: dict[str, Any] = {}
     try:
         with path.open(encoding="utf-8") as handle:
-            first = handle.readline()
+            first = next((line for _, line in _numbered_lines(handle, path)), "")
     except OSError as exc:
         raise SuiteError(f"cannot read suite file: {exc}", path=str(path)) from exc
     if first.strip():
-        try:
-            first_obj = json.loads(first)
-        except json.JSONDecodeError as exc:
-            raise SuiteError(
-                f"invalid JSON: {exc.msg}", path=str(path), line=1
-            ) from exc
+        first_obj = _parse_json_line(first, path, 1)
         if isinstance(first_obj, dict) and "suite" in first_obj:
             header = first_obj["suite"]
             if not isinstance(header, dict):
@@ -175,27 +202,52 @@ def _load_jsonl(path: Path) -> Suite:
                 )
 
     def read() -> Iterator[Case]:
-        with path.open(encoding="utf-8") as handle:
-            for line_number, line in enumerate(handle, start=1):
+        with path.open(encoding="utf-8", errors="strict") as handle:
+            for line_number, line in _numbered_lines(handle, path):
                 if not line.strip():
                     continue
-                try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise SuiteError(
-                        f"invalid JSON: {exc.msg} at column {exc.colno}",
-                        path=str(path),
-                        line=line_number,
-                    ) from exc
+                raw = _parse_json_line(line, path, line_number)
                 if line_number == 1 and header:
                     continue
                 yield _parse_case(raw, str(path), line_number)
 
-    name = str(header.get("name", path.stem))
-    version = str(header.get("version", "unversioned"))
-    description = str(header.get("description", ""))
+    name = _header_str(header, "name", path, default=path.stem)
+    version = _header_str(header, "version", path, default="unversioned")
+    description = _header_str(header, "description", path, default="")
     info = _validate_all(read(), name, version, description, path)
     return Suite(info, read)
+
+
+def _numbered_lines(handle: Any, path: Path) -> Iterator[tuple[int, str]]:
+    line_number = 0
+    while True:
+        line_number += 1
+        try:
+            line = handle.readline()
+        except UnicodeDecodeError as exc:
+            raise SuiteError(
+                "not valid UTF-8; save the file as UTF-8",
+                path=str(path),
+                line=line_number,
+            ) from exc
+        if not line:
+            return
+        yield line_number, line
+
+
+def _parse_json_line(line: str, path: Path, line_number: int) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise SuiteError(
+            f"invalid JSON: {exc.msg} at column {exc.colno}",
+            path=str(path),
+            line=line_number,
+        ) from exc
+    except (ValueError, RecursionError) as exc:  # huge integers, deep nesting
+        raise SuiteError(
+            f"invalid JSON: {_short_repr(exc)}", path=str(path), line=line_number
+        ) from exc
 
 
 def _validate_all(
@@ -242,7 +294,8 @@ def _header_str(
         raise SuiteError(f"missing suite field {key!r}", path=str(path))
     if not isinstance(value, (str, int, float)):
         raise SuiteError(
-            f"suite field {key!r} must be a string, got {value!r}", path=str(path)
+            f"suite field {key!r} must be a string, got {_short_repr(value)}",
+            path=str(path),
         )
     return str(value)
 
@@ -250,16 +303,17 @@ def _header_str(
 def _parse_case(raw: Any, path: str, line: int | None) -> Case:
     """Validate one raw case mapping and build a :class:`Case`."""
     if not isinstance(raw, dict):
-        raise SuiteError(f"a case must be a mapping, got {raw!r}", path=path, line=line)
+        raise SuiteError(
+            f"a case must be a mapping, got {_short_repr(raw)}", path=path, line=line
+        )
     case_id = raw.get("id")
     fail = _case_failer(path, line, case_id)
     if not isinstance(case_id, str) or not case_id.strip():
         fail("id", case_id, "a non-empty string")
-    unknown = set(raw) - _CASE_KEYS - {_LINE_KEY}
+    _check_encodable(fail, "id", case_id)
+    unknown = sorted(set(raw) - _CASE_KEYS - {_LINE_KEY}, key=str)
     if unknown:
-        fail(
-            sorted(unknown)[0], raw[sorted(unknown)[0]], f"one of {sorted(_CASE_KEYS)}"
-        )
+        fail(str(unknown[0]), raw[unknown[0]], f"one of {sorted(_CASE_KEYS)}")
 
     messages = _parse_messages(raw, fail)
     category = _parse_category(raw.get("category"), fail)
@@ -268,9 +322,12 @@ def _parse_case(raw: Any, path: str, line: int | None) -> Case:
     tags = raw.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         fail("tags", tags, "a list of strings")
+    for tag in tags:
+        _check_encodable(fail, "tags", tag)
     source = raw.get("source", "")
     if not isinstance(source, str):
         fail("source", source, "a string")
+    _check_encodable(fail, "source", source)
     return Case(
         id=case_id,
         messages=messages,
@@ -284,14 +341,34 @@ def _parse_case(raw: Any, path: str, line: int | None) -> Case:
 
 def _case_failer(path: str, line: int | None, case_id: Any) -> Callable[..., NoReturn]:
     def fail(field: str, value: Any, accepted: str) -> NoReturn:
-        who = f"case {case_id!r}" if isinstance(case_id, str) else "case"
+        who = f"case {_short_repr(case_id)}" if isinstance(case_id, str) else "case"
         raise SuiteError(
-            f"{who}: invalid {field!r} {value!r}; expected {accepted}",
+            f"{who}: invalid {field!r} {_short_repr(value)}; expected {accepted}",
             path=path,
             line=line,
         )
 
     return fail
+
+
+def _short_repr(value: Any, limit: int = 120) -> str:
+    """Return ``repr(value)`` cut to ``limit`` characters, without line markers."""
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if k != _LINE_KEY}
+    shortener = reprlib.Repr()
+    shortener.maxstring = shortener.maxother = limit
+    try:
+        text = shortener.repr(value)
+    except RecursionError:
+        text = f"<deeply nested {type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_encodable(fail: Callable[..., NoReturn], field: str, value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        fail(field, value, "text without unpaired surrogates (\\ud800-\\udfff)")
 
 
 def _parse_messages(
@@ -308,6 +385,7 @@ def _parse_messages(
     if prompt is not None:
         if not isinstance(prompt, str) or not prompt.strip():
             fail("prompt", prompt, "a non-empty string")
+        _check_encodable(fail, "prompt", prompt)
         return ({"role": "user", "content": prompt},)
     if not isinstance(messages, list) or not messages:
         fail("messages", messages, "a non-empty list of {role, content} mappings")
@@ -320,6 +398,7 @@ def _parse_messages(
             fail("messages.role", role, f"one of {sorted(_ROLES)}")
         if not isinstance(content, str):
             fail("messages.content", content, "a string")
+        _check_encodable(fail, "messages.content", content)
         parsed.append({"role": role, "content": content})
     if parsed[-1]["role"] != "user":
         fail(

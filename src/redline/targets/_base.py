@@ -67,6 +67,40 @@ class TargetResponse:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
+# Token counts above this are not real; JSON can carry any integer, SQLite
+# stores at most 2**63 - 1.
+_MAX_TOKENS_COUNT = 2**53
+
+
+def sanitize_response(response: TargetResponse) -> TargetResponse:
+    """Return ``response`` with every field of a storable type and range.
+
+    Endpoints and plugins can return anything. Lone surrogates in the text
+    (valid in JSON escapes, not in UTF-8) become U+FFFD, a non-string finish
+    reason and impossible token counts or latencies become None.
+    """
+    text = response.text if isinstance(response.text, str) else str(response.text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    response.text = text
+    finish = response.finish_reason
+    response.finish_reason = finish[:64] if isinstance(finish, str) else None
+    response.prompt_tokens = _count_or_none(response.prompt_tokens)
+    response.completion_tokens = _count_or_none(response.completion_tokens)
+    latency = response.latency_s
+    valid_latency = isinstance(latency, (int, float)) and 0 <= latency < float("inf")
+    response.latency_s = float(latency) if valid_latency else None  # type: ignore[arg-type]
+    return response
+
+
+def _count_or_none(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value < _MAX_TOKENS_COUNT else None
+
+
 class Target(abc.ABC):
     """Base class of every target: the system under test.
 

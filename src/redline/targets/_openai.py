@@ -64,7 +64,7 @@ class OpenAITarget(Target):
             or os.environ.get("OPENAI_BASE_URL")
             or DEFAULT_BASE_URL
         )
-        self.base_url = str(base_url).rstrip("/")
+        self.base_url = _checked_base_url(str(base_url))
         self.api_key = (
             options.get("api_key")
             or os.environ.get("REDLINE_API_KEY")
@@ -152,9 +152,24 @@ class OpenAITarget(Target):
         return _parse_completion(response.content, latency)
 
 
+def _checked_base_url(base_url: str) -> str:
+    """Return the base URL without a trailing slash, or raise ConfigError."""
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ConfigError(f"invalid base URL {base_url!r}: {exc}") from exc
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigError(
+            f"invalid base URL {base_url!r}; give an http:// or https:// URL "
+            "such as http://127.0.0.1:8000/v1"
+        )
+    return base_url.rstrip("/")
+
+
 def _status_error(response: httpx.Response) -> TargetError:
     status = response.status_code
-    detail = response.text[:300]
+    # repr() keeps control characters from a hostile body out of terminals.
+    detail = repr(response.text[:300])
     return TargetError(
         f"HTTP {status} from {response.request.url}: {detail}",
         kind=f"http_{status}",
@@ -187,25 +202,23 @@ def _parse_completion(content: bytes, latency: float) -> TargetResponse:
     try:
         data = json.loads(content)
         choice = data["choices"][0]
-        message = choice["message"]
-        text = message.get("content") or ""
+        text = choice["message"].get("content") or ""
         if not isinstance(text, str):
             raise TypeError(f"message content is {type(text).__name__}, not a string")
+        usage = data.get("usage") or {}
+        if not isinstance(usage, dict):
+            raise TypeError(f"usage is {type(usage).__name__}, not an object")
+        finish_reason = choice.get("finish_reason")
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise TargetError(
             f"invalid Chat Completions response ({exc!r}): {content[:200]!r}",
             kind="invalid_response",
             retryable=False,
         ) from exc
-    usage = data.get("usage") or {}
     return TargetResponse(
         text=text,
-        finish_reason=choice.get("finish_reason"),
-        prompt_tokens=_int_or_none(usage.get("prompt_tokens")),
-        completion_tokens=_int_or_none(usage.get("completion_tokens")),
+        finish_reason=finish_reason,
+        prompt_tokens=usage.get("prompt_tokens"),
+        completion_tokens=usage.get("completion_tokens"),
         latency_s=latency,
     )
-
-
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) else None

@@ -76,9 +76,9 @@ def _import_callable(module_name: str, function_name: str) -> Callable[..., Any]
             module = _import_file(Path(module_name))
         else:
             module = importlib.import_module(module_name)
-    except (ImportError, OSError) as exc:
+    except Exception as exc:  # importing user code can raise anything
         raise ConfigError(
-            f"cannot import {module_name!r} for the python target: {exc}; "
+            f"cannot import {module_name!r} for the python target: {exc!r}; "
             "check the module is on PYTHONPATH or give a .py file path"
         ) from exc
     function = getattr(module, function_name, None)
