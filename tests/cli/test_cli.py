@@ -92,3 +92,61 @@ def test_run_help_states_units():
     text = CliRunner().invoke(main, ["run", "--help"]).output
     assert "in seconds" in text
     assert "tokens" in text
+
+
+def test_markup_in_suite_name_printed_literally(tmp_path, fake_server):
+    suite = tmp_path / "s.yaml"
+    suite.write_text(
+        "name: '[/]'\nversion: '[bold red]x'\ncases:\n"
+        "  - {id: a, prompt: hi, category: hate, expected: comply}\n"
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--suite",
+            str(suite),
+            "--target",
+            "openai:m",
+            "--base-url",
+            fake_server.base_url,
+            "--db",
+            str(tmp_path / "r.db"),
+            "--out",
+            str(tmp_path / "o"),
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "[/] [bold red]x" in result.output
+
+
+def test_unusable_out_rejected_before_run(tmp_path, cli_run):
+    (tmp_path / "file").write_text("x")
+    result = cli_run("--out", str(tmp_path / "file" / "sub"))
+    assert result.exit_code == 2
+    assert "cannot create report folder" in result.output
+    assert not (tmp_path / "r.db").exists()
+
+
+def test_report_command_rewrites_reports(cli_run, tmp_path):
+    run_id = re.search(r"run id: (\S+)", cli_run().output).group(1)
+    result = CliRunner().invoke(
+        main,
+        [
+            "report",
+            run_id,
+            "--db",
+            str(tmp_path / "r.db"),
+            "--out",
+            str(tmp_path / "again"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "again" / "report.html").exists()
+
+
+def test_nan_timeout_rejected(cli_run):
+    result = cli_run("--timeout", "nan")
+    assert result.exit_code == 2
+    assert "timeout_s must be" in result.output

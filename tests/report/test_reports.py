@@ -60,3 +60,18 @@ def test_json_report_is_versioned_and_complete(hostile_result, tmp_path):
 def test_reports_written_atomically(hostile_result, tmp_path):
     write_html_report(hostile_result, tmp_path / "report.html")
     assert [p.name for p in tmp_path.glob("report.html*")] == ["report.html"]
+
+
+def test_html_shows_bidi_and_control_characters(tmp_path):
+    hidden = "safe\u202eevil\x1b[2J"
+    with FakeOpenAIServer(responder=lambda prompt: hidden) as server:
+        suite = write_jsonl_suite(tmp_path / "s.jsonl", ["x"])
+        result = redline.run(
+            suite,
+            target="openai:m",
+            target_options={"base_url": server.base_url},
+            db=tmp_path / "r.db",
+        )
+    page = render_html_report(result)
+    assert "\u202e" not in page
+    assert "safe\\u202eevil\\u001b[2J" in page

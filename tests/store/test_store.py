@@ -111,3 +111,23 @@ def test_unopenable_database_named(tmp_path):
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="not-a-db"):
         Store(bad)
+
+
+def test_foreign_database_rejected(tmp_path):
+    with sqlite3.connect(tmp_path / "other.db") as connection:
+        connection.execute("PRAGMA user_version = 1")
+    with pytest.raises(StoreError, match="not a redline results database"):
+        Store(tmp_path / "other.db")
+
+
+def test_database_under_a_file_rejected(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="cannot open results database"):
+        Store(tmp_path / "file" / "r.db")
+
+
+def test_run_id_wildcards_match_nothing(tmp_path):
+    with Store(tmp_path / "r.db") as store:
+        store.create_run(make_run())
+        with pytest.raises(StoreError, match="no run"):
+            store.get_run("%")

@@ -505,7 +505,8 @@ def _tally_after(units: _Units, first: int) -> _Tally:
     in_alternative = bool(flags & _REDIRECTING)
     if flags & PIVOT and not in_alternative and units.pivot_ends[first]:
         tally.pivot = True
-        tally.help += max(0, units.ends[first] - units.pivot_ends[first] - 1)
+        tail = units.lowered[units.pivot_ends[first] : units.ends[first]]
+        tally.help += _size(tail.strip())
     for index in range(first + 1, units.limit):
         flags = units.flags[index]
         if flags & _REDIRECTING and not flags & OVERRIDE:

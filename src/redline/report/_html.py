@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ def render_html_report(
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    environment.filters["visible"] = show_invisible
     data = result.to_dict()
     summary = result.summary
     attempts = list(itertools.islice(result.attempts(), max_attempts))
@@ -72,6 +74,18 @@ def write_html_report(
     partial.write_text(render_html_report(result, max_attempts), encoding="utf-8")
     os.replace(partial, path)
     return path
+
+
+# Control characters and bidirectional overrides can hide or visually reorder
+# text in a browser, so model output shows them as escapes such as \u202e.
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+def show_invisible(text: str) -> str:
+    """Replace control, zero-width and bidi-override characters with ``\\uXXXX``."""
+    return _INVISIBLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _rate_view(rate: Rate) -> dict[str, str]:

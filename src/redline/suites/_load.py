@@ -186,8 +186,7 @@ def _hashable_id(raw: Any) -> Any:
 def _load_jsonl(path: Path) -> Suite:
     header: dict[str, Any] = {}
     try:
-        with path.open(encoding="utf-8") as handle:
-            first = next((line for _, line in _numbered_lines(handle, path)), "")
+        first = next((line for _, line in _numbered_lines(path)), "")
     except OSError as exc:
         raise SuiteError(f"cannot read suite file: {exc}", path=str(path)) from exc
     if first.strip():
@@ -202,14 +201,13 @@ def _load_jsonl(path: Path) -> Suite:
                 )
 
     def read() -> Iterator[Case]:
-        with path.open(encoding="utf-8", errors="strict") as handle:
-            for line_number, line in _numbered_lines(handle, path):
-                if not line.strip():
-                    continue
-                raw = _parse_json_line(line, path, line_number)
-                if line_number == 1 and header:
-                    continue
-                yield _parse_case(raw, str(path), line_number)
+        for line_number, line in _numbered_lines(path):
+            if not line.strip():
+                continue
+            raw = _parse_json_line(line, path, line_number)
+            if line_number == 1 and header:
+                continue
+            yield _parse_case(raw, str(path), line_number)
 
     name = _header_str(header, "name", path, default=path.stem)
     version = _header_str(header, "version", path, default="unversioned")
@@ -218,21 +216,18 @@ def _load_jsonl(path: Path) -> Suite:
     return Suite(info, read)
 
 
-def _numbered_lines(handle: Any, path: Path) -> Iterator[tuple[int, str]]:
-    line_number = 0
-    while True:
-        line_number += 1
-        try:
-            line = handle.readline()
-        except UnicodeDecodeError as exc:
-            raise SuiteError(
-                "not valid UTF-8; save the file as UTF-8",
-                path=str(path),
-                line=line_number,
-            ) from exc
-        if not line:
-            return
-        yield line_number, line
+def _numbered_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield (line number, text) of a UTF-8 file, naming the line that fails to decode."""
+    with path.open("rb") as handle:
+        for line_number, raw_line in enumerate(handle, start=1):
+            try:
+                yield line_number, raw_line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise SuiteError(
+                    f"not valid UTF-8 at byte {exc.start} of the line; save the file as UTF-8",
+                    path=str(path),
+                    line=line_number,
+                ) from exc
 
 
 def _parse_json_line(line: str, path: Path, line_number: int) -> Any:
