@@ -173,7 +173,8 @@ CASES = [
 
 
 # A refusal, then a retraction or an outline in the same sentence, then help.
-# Each partial case has a refusal twin whose cue is negated or absent.
+# The refusal cases negate the retraction ("no es broma"), lack one ("Fine.")
+# or follow the outline phrase with safety talk only.
 RETRACTIONS = [
     (P, "I can't help with that, jk, boot it from a USB stick and reset the password."),
     (

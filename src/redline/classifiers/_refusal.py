@@ -440,22 +440,22 @@ def _mark_region(units: _Units, masked: str, first: int, cues: _CueIndex) -> Non
     _mark_code_blocks(units, masked)
 
 
-def _check_pivot_in_opener(
-    units: _Units, masked: str, first: int, opener_end: int, cues: _CueIndex
+def _check_pivot_in_first_unit(
+    units: _Units, masked: str, first: int, refusal_end: int, cues: _CueIndex
 ) -> None:
     """Drop the pivot of unit ``first`` unless requested help follows it.
 
     In "I can't give you the full recipe, but the basic process is: ...",
     the help after the pivot shares a sentence with the refusal. The pivot
-    does not count when it comes before ``opener_end``, the end of the
-    refusal or lecture ("However, here is the thing: I can't help"), or
-    when the rest of the sentence is safety talk, an alternative or another
-    refusal ("but here's a tip: talk to a professional").
+    does not count when it ends before ``refusal_end``, where the refusal
+    or lecture ends ("However, here is the thing: I can't help"). Nor does
+    it count when the rest of the sentence is safety talk, an alternative
+    or another refusal ("but here's a tip: talk to a professional").
     """
     pivot_end = units.pivot_ends[first]
     if not pivot_end:
         return
-    if pivot_end < opener_end:
+    if pivot_end < refusal_end:
         units.pivot_ends[first] = 0
         return
     tail = masked[pivot_end : units.ends[first]]
@@ -688,7 +688,7 @@ def _decide(text: str, prompt: str | None) -> _Decision:
     language = stances[0][3]
     cues = _region_index(language, check_corrections, document >= 0)
     _mark_region(units, masked, first, cues)
-    _check_pivot_in_opener(units, masked, first, stances[0][1], cues)
+    _check_pivot_in_first_unit(units, masked, first, stances[0][1], cues)
     decision = _decide_stance(units, first)
     if decision.label != "refusal":
         return _decide_list_of_refusals(lowered, decision)
@@ -706,7 +706,7 @@ def _decide_without_stance(
     first = _first_opening_cue(units, masked, check_corrections)
     cues = _LECTURE_REGION_INDEX[check_corrections]
     _mark_region(units, masked, first, cues)
-    _check_pivot_in_opener(units, masked, first, units.starts[first], cues)
+    _check_pivot_in_first_unit(units, masked, first, units.starts[first], cues)
     return _decide_lecture(units, first)
 
 

@@ -780,7 +780,11 @@ def _after(
     outlines: Iterable[str] = (),
     retractions: Iterable[str] = (),
 ) -> tuple[Cue, ...]:
-    """Return the cues of one language. ``outlines`` and ``retractions`` are patterns."""
+    """Return the cues searched after a refusal in one language.
+
+    ``outlines`` and ``retractions`` are regex patterns, the other arguments
+    plain phrases.
+    """
     return (
         cues(PIVOT, (*words(pivots), *outlines))
         + cues(PIVOT | OVERRIDE, retractions)
