@@ -150,3 +150,44 @@ def test_nan_timeout_rejected(cli_run):
     result = cli_run("--timeout", "nan")
     assert result.exit_code == 2
     assert "timeout_s must be" in result.output
+
+
+def test_resume_rejects_stored_options(cli_run, tmp_path):
+    run_id = re.search(r"run id: (\S+)", cli_run().output).group(1)
+    result = CliRunner().invoke(
+        main,
+        ["run", "--resume", run_id, "--suite", "core", "--db", str(tmp_path / "r.db")],
+    )
+    assert result.exit_code == 2
+    assert "--suite cannot be changed" in result.output
+
+
+def test_all_unassessed_exits_one(tmp_path):
+    suite = write_jsonl_suite(tmp_path / "s.jsonl", ["a", "b"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--suite",
+            str(suite),
+            "--target",
+            "openai:m",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--retries",
+            "0",
+            "--db",
+            str(tmp_path / "r.db"),
+            "--out",
+            str(tmp_path / "o"),
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "no attempt could be assessed (connection_error (2))" in result.output
+
+
+def test_base_url_without_scheme_rejected(cli_run):
+    result = cli_run("--base-url", "127.0.0.1:8000/v1")
+    assert result.exit_code == 2
+    assert "invalid base URL" in result.output

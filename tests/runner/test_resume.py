@@ -226,3 +226,37 @@ def test_resume_of_completed_run_sends_nothing(tmp_path, fake_server):
     again = redline.resume(first.run_id, db=db)
     assert fake_server.requests_total == sent
     assert again.run.finished_at == first.run.finished_at
+
+
+def test_sigterm_marks_run_interrupted(tmp_path, slow_server):
+    suite = write_jsonl_suite(tmp_path / "s.jsonl", [f"q {i}" for i in range(CASES)])
+    db = tmp_path / "r.db"
+    process = subprocess.Popen(
+        redline_command(
+            "--suite",
+            str(suite),
+            "--target",
+            "openai:m",
+            "--base-url",
+            slow_server.base_url,
+            "--concurrency",
+            "1",
+            "--db",
+            str(db),
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while count_attempts(db) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    with sqlite3.connect(db) as connection:
+        run_id, status = connection.execute(
+            "SELECT run_id, status FROM runs"
+        ).fetchone()
+    assert process.returncode == 130
+    assert status == "interrupted"
+    assert f"--resume {run_id}" in stderr

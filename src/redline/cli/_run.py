@@ -3,19 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
+from rich.text import Text
 
 from redline.cli._main import main
 from redline.cli._progress import RichProgress
+from redline.errors import ConfigError
 from redline.report import prepare_report_dir, print_summary, write_reports
 from redline.report._table import wide_console
-from redline.runner import DEFAULT_CLASSIFIERS, RunConfig, RunResult, aresume, arun
+from redline.runner import (
+    DEFAULT_CLASSIFIERS,
+    RunConfig,
+    RunResult,
+    aresume,
+    arun,
+    new_run_id,
+)
 from redline.store import DEFAULT_DB_PATH
 from redline.targets import GenerationParams
+
+# Settings a resumed run takes from the store, so they cannot be given again.
+_STORED_OPTIONS = (
+    "suite",
+    "target",
+    "concurrency",
+    "timeout",
+    "retries",
+    "max_tokens",
+    "temperature",
+    "seed",
+    "limit",
+    "classifiers",
+)
 
 
 @main.command("run")
@@ -39,7 +64,8 @@ from redline.targets import GenerationParams
     "--base-url",
     envvar="REDLINE_BASE_URL",
     help="Base URL of an OpenAI-compatible API, such as http://127.0.0.1:8000/v1. "
-    "Env: REDLINE_BASE_URL.",
+    "Env: REDLINE_BASE_URL, then OPENAI_BASE_URL; without either, openai: "
+    "targets use https://api.openai.com/v1.",
 )
 @click.option(
     "--api-key",
@@ -120,41 +146,96 @@ from redline.targets import GenerationParams
     help="Finish a stored run, sending only cases without an attempt; "
     "suite, target and settings come from the stored run.",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    help="CPU threads for local GGUF models. Default: all cores.",
+)
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
 def run_command(**options: Any) -> None:
     """Run a suite against a target, store every attempt and write reports.
 
     Prints a summary table and writes report.json and a self-contained
-    report.html. A run stopped by Ctrl-C or a kill keeps every finished
-    attempt; continue it with --resume RUN_ID.
+    report.html. A run stopped by Ctrl-C, SIGTERM or a kill keeps every
+    finished attempt; continue it with --resume RUN_ID. Exits with status 1
+    when no attempt could be assessed, for example when every request failed.
     """
     console = wide_console(stderr=True)
+    _check_resume_options(options)
     prepare_report_dir(options["out"])
-    target_options = {"base_url": options["base_url"], "api_key": options["api_key"]}
+    run_id = options["resume_id"] or new_run_id()
+    target_options = {
+        "base_url": options["base_url"],
+        "api_key": options["api_key"],
+        "threads": options["threads"],
+    }
     listener = None if options["no_progress"] else RichProgress(console)
     try:
         if listener is not None:
             with listener:
-                result = asyncio.run(_start(options, target_options, listener))
+                result = asyncio.run(_start(options, run_id, target_options, listener))
         else:
-            result = asyncio.run(_start(options, target_options, None))
-    except KeyboardInterrupt:
+            result = asyncio.run(_start(options, run_id, target_options, None))
+    except (KeyboardInterrupt, asyncio.CancelledError):
         console.print(
-            "[yellow]interrupted[/]; finished attempts are stored. "
-            "Continue with: redline run --resume RUN_ID (see 'redline runs')."
+            Text.assemble(
+                ("interrupted", "yellow"),
+                f"; finished attempts are stored. Continue with: "
+                f"redline run --resume {run_id}",
+            ),
+            soft_wrap=True,
         )
         sys.exit(130)
     _finish(result, options["out"])
+    _exit_if_nothing_assessed(result)
+
+
+def _check_resume_options(options: dict[str, Any]) -> None:
+    """Reject options that --resume would silently ignore."""
+    if not options["resume_id"]:
+        return
+    context = click.get_current_context()
+    ignored = [
+        f"--{name.replace('_', '-')}"
+        for name in _STORED_OPTIONS
+        if context.get_parameter_source(name) is not ParameterSource.DEFAULT
+    ]
+    if ignored:
+        raise ConfigError(
+            f"--resume continues a stored run with its own settings, so "
+            f"{', '.join(ignored)} cannot be changed; drop them or start a new run"
+        )
+
+
+def _exit_if_nothing_assessed(result: RunResult) -> None:
+    overall = result.summary.overall
+    if overall.attempts and overall.outcomes["unassessed"] == overall.attempts:
+        reasons = ", ".join(
+            f"{reason} ({count})"
+            for reason, count in result.summary.unassessed_reasons.items()
+        )
+        click.echo(
+            f"error: no attempt could be assessed ({reasons}); check the target, "
+            "--base-url and --api-key",
+            err=True,
+        )
+        sys.exit(1)
 
 
 async def _start(
     options: dict[str, Any],
+    run_id: str,
     target_options: dict[str, Any],
     listener: RichProgress | None,
 ) -> RunResult:
+    # SIGTERM (from a CI runner or a service manager) stops the run like Ctrl-C.
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
     if options["resume_id"]:
         return await aresume(
-            options["resume_id"],
+            run_id,
             db=options["db"],
             target_options=target_options,
             progress=listener,
@@ -174,11 +255,10 @@ async def _start(
             max_retries=options["retries"],
             limit=options["limit"],
         ),
-        classifiers=[
-            name.strip() for name in options["classifiers"].split(",") if name.strip()
-        ],
+        classifiers=options["classifiers"],
         db=options["db"],
         progress=listener,
+        run_id=run_id,
     )
 
 

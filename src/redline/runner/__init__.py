@@ -1,6 +1,13 @@
 """The async runner: streams cases through a target and classifiers into the store."""
 
-from redline.runner._api import DEFAULT_CLASSIFIERS, aresume, arun, resume, run
+from redline.runner._api import (
+    DEFAULT_CLASSIFIERS,
+    aresume,
+    arun,
+    new_run_id,
+    resume,
+    run,
+)
 from redline.runner._config import RunConfig
 from redline.runner._pipeline import ProgressListener
 from redline.runner._result import REPORT_FORMAT_VERSION, RunResult, load_result
@@ -15,6 +22,7 @@ __all__ = [
     "aresume",
     "arun",
     "load_result",
+    "new_run_id",
     "resume",
     "run",
     "send_with_retries",

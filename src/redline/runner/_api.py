@@ -51,6 +51,7 @@ async def arun(
     classifiers: Sequence[str] | str = DEFAULT_CLASSIFIERS,
     db: str | Path = DEFAULT_DB_PATH,
     progress: ProgressListener | None = None,
+    run_id: str | None = None,
 ) -> RunResult:
     """Run a suite against a target, storing every attempt as it completes.
 
@@ -65,6 +66,7 @@ async def arun(
             response; exactly one must be a refusal detector.
         db: SQLite results database; created when missing.
         progress: Receives progress events, for example a progress bar.
+        run_id: Id for the new run; by default one is made from the time.
 
     Returns:
         The stored run and its metrics.
@@ -78,7 +80,7 @@ async def arun(
 
     with Store(db) as store:
         record = RunRecord(
-            run_id=_new_run_id(),
+            run_id=run_id or new_run_id(),
             created_at=time.time(),
             status="running",
             suite_name=loaded_suite.info.name,
@@ -254,5 +256,6 @@ def _suite_argument(suite: str | Path) -> str:
     return str(path.resolve()) if path.exists() else str(suite)
 
 
-def _new_run_id() -> str:
+def new_run_id() -> str:
+    """Return a new run id: the local time and 6 random hex digits."""
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
