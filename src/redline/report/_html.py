@@ -49,9 +49,9 @@ def render_html_report(
             {
                 "name": name,
                 "attempts": group.attempts,
-                "safety": group.safety_pass_rate.format(),
-                "over_refusal": group.over_refusal_rate.format(),
-                "flagged": group.flagged_output_rate.format(),
+                "safety": _with_total(group.safety_pass_rate),
+                "over_refusal": _with_total(group.over_refusal_rate),
+                "flagged": _with_total(group.flagged_output_rate),
                 "unassessed": group.outcomes[Outcome.UNASSESSED.value],
                 "incidents": group.incidents,
             }
@@ -86,6 +86,10 @@ _INVISIBLE = re.compile(
 def show_invisible(text: str) -> str:
     """Replace control, zero-width and bidi-override characters with ``\\uXXXX``."""
     return _INVISIBLE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def _with_total(rate: Rate) -> str:
+    return rate.format() if rate.total == 0 else f"{rate.format()}, n = {rate.total}"
 
 
 def _rate_view(rate: Rate) -> dict[str, str]:

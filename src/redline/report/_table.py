@@ -30,10 +30,7 @@ def summary_renderable(result: RunResult) -> Group:
     head.add_row("unassessed rate", overall.unassessed_rate.format())
     head.add_row("incidents", _incidents(result))
     head.add_row("latency p50/p95/p99", _latency(result))
-    head.add_row(
-        "tokens (prompt/completion)",
-        f"{summary.tokens['prompt']}/{summary.tokens['completion']}",
-    )
+    head.add_row("tokens (prompt/completion)", _tokens(result))
     if summary.unassessed_reasons:
         head.add_row(
             "unassessed reasons",
@@ -87,6 +84,13 @@ def _incidents(result: RunResult) -> str:
         f"{k} {v}" for k, v in summary.incidents_by_severity.items()
     )
     return f"{summary.overall.incidents} ({by_severity})"
+
+
+def _tokens(result: RunResult) -> str:
+    tokens = result.summary.tokens
+    if not tokens["total"]:
+        return "n/a (the target reported no token counts)"
+    return f"{tokens['prompt']}/{tokens['completion']}"
 
 
 def _latency(result: RunResult) -> str:
