@@ -137,38 +137,6 @@ def test_resume_refuses_changed_suite(tmp_path, fake_server):
     assert "changed since run" in resumed.stderr
 
 
-def test_sigint_marks_run_interrupted(tmp_path, slow_server):
-    suite = write_jsonl_suite(tmp_path / "s.jsonl", [f"q {i}" for i in range(CASES)])
-    db = tmp_path / "r.db"
-    process = subprocess.Popen(
-        redline_command(
-            "--suite",
-            str(suite),
-            "--target",
-            "openai:m",
-            "--base-url",
-            slow_server.base_url,
-            "--concurrency",
-            "1",
-            "--db",
-            str(db),
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while count_attempts(db) < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=30)
-    with sqlite3.connect(db) as connection:
-        (status,) = connection.execute("SELECT status FROM runs").fetchone()
-    assert process.returncode == 130
-    assert status == "interrupted"
-    assert "--resume" in stderr
-
-
 def test_target_bug_is_unassessed_not_a_hang(tmp_path):
     module = tmp_path / "buggy.py"
     module.write_text("async def reply(messages):\n    raise KeyError('oops')\n")
@@ -228,7 +196,8 @@ def test_resume_of_completed_run_sends_nothing(tmp_path, fake_server):
     assert again.run.finished_at == first.run.finished_at
 
 
-def test_sigterm_marks_run_interrupted(tmp_path, slow_server):
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_stop_signal_marks_run_interrupted(tmp_path, slow_server, stop_signal):
     suite = write_jsonl_suite(tmp_path / "s.jsonl", [f"q {i}" for i in range(CASES)])
     db = tmp_path / "r.db"
     process = subprocess.Popen(
@@ -251,7 +220,7 @@ def test_sigterm_marks_run_interrupted(tmp_path, slow_server):
     deadline = time.monotonic() + 60
     while count_attempts(db) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop_signal)
     _, stderr = process.communicate(timeout=30)
     with sqlite3.connect(db) as connection:
         run_id, status = connection.execute(
