@@ -9,6 +9,7 @@ from redline.classifiers._base import (
     create_classifier,
     register_classifier,
 )
+from redline.classifiers._pii import PIIClassifier
 from redline.classifiers._refusal import RefusalDetector
 from redline.classifiers._toxicity import ProfanityCheckClassifier
 
@@ -16,6 +17,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "Classifier",
     "ClassifierInput",
+    "PIIClassifier",
     "ProfanityCheckClassifier",
     "RefusalDetector",
     "Verdict",
