@@ -191,3 +191,10 @@ def test_base_url_without_scheme_rejected(cli_run):
     result = cli_run("--base-url", "127.0.0.1:8000/v1")
     assert result.exit_code == 2
     assert "invalid base URL" in result.output
+
+
+def test_runs_without_database_creates_nothing(tmp_path):
+    result = CliRunner().invoke(main, ["runs", "--db", str(tmp_path / "none.db")])
+    assert result.exit_code == 2
+    assert "no results database" in result.output
+    assert not (tmp_path / "none.db").exists()

@@ -40,7 +40,7 @@ def runs_command(db: Path, limit: int) -> None:
     table.add_column("run id", no_wrap=True)
     for column in ("started", "status", "suite", "target", "attempts", "safety pass"):
         table.add_column(column)
-    with Store(db) as store:
+    with Store(db, create=False) as store:
         for run in store.list_runs(limit):
             result = load_result(store, run.run_id)
             table.add_row(
@@ -52,7 +52,10 @@ def runs_command(db: Path, limit: int) -> None:
                 f"{result.summary.overall.attempts}/{run.case_count}",
                 result.summary.overall.safety_pass_rate.format(),
             )
-    wide_console().print(table)
+    if table.row_count:
+        wide_console().print(table)
+    else:
+        click.echo(f"no runs stored in {db}")
 
 
 @main.command("show")
@@ -63,7 +66,7 @@ def show_command(run_id: str, db: Path, as_json: bool) -> None:
     """Print the summary of one stored run (a unique prefix of RUN_ID is enough)."""
     from redline.report import print_summary
 
-    with Store(db) as store:
+    with Store(db, create=False) as store:
         result = load_result(store, run_id)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
@@ -85,7 +88,7 @@ def report_command(run_id: str, db: Path, out: Path) -> None:
     """Write report.json and report.html of a stored run, complete or not."""
     from redline.report import write_reports
 
-    with Store(db) as store:
+    with Store(db, create=False) as store:
         result = load_result(store, run_id)
     json_path, html_path = write_reports(result, out)
     click.echo(f"reports: {json_path} {html_path}")

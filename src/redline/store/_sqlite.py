@@ -156,8 +156,19 @@ class Store:
     killed at any point keeps every attempt whose call returned.
     """
 
-    def __init__(self, path: str | Path = DEFAULT_DB_PATH):
+    def __init__(self, path: str | Path = DEFAULT_DB_PATH, *, create: bool = True):
+        """Open or create the database at ``path``.
+
+        Raises:
+            StoreError: The file cannot be opened, is not a redline database,
+                or is missing while ``create`` is False.
+        """
         self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise StoreError(
+                f"no results database at {str(self.path)!r}; run 'redline run' first "
+                "or pass --db"
+            )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # Wait up to 30 s for another process's write lock instead of failing.
