@@ -9,6 +9,7 @@ from redline.classifiers._base import (
     create_classifier,
     register_classifier,
 )
+from redline.classifiers._judge import JudgeClassifier
 from redline.classifiers._pii import PIIClassifier
 from redline.classifiers._refusal import RefusalDetector
 from redline.classifiers._toxicity import ProfanityCheckClassifier
@@ -17,6 +18,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "Classifier",
     "ClassifierInput",
+    "JudgeClassifier",
     "PIIClassifier",
     "ProfanityCheckClassifier",
     "RefusalDetector",
