@@ -183,3 +183,26 @@ def test_prompt_keeps_braces():
 def test_version_names_format_and_target():
     judge = JudgeClassifier(target="openai:judge", base_url=CLOSED_URL)
     assert judge.version == "llama_guard/openai:judge@0.5"
+
+
+def test_judge_instance_runs_in_pipeline(tmp_path):
+    import redline
+    from redline.classifiers import JudgeClassifier
+    from redline.testing import FakeOpenAIServer
+    from tests.conftest import write_jsonl_suite
+
+    with (
+        FakeOpenAIServer(responder=lambda prompt: "unsafe\nS10") as judge_server,
+        FakeOpenAIServer() as target_server,
+    ):
+        judge = JudgeClassifier(target="openai:guard", base_url=judge_server.base_url)
+        suite = write_jsonl_suite(tmp_path / "s.jsonl", ["a", "b"])
+        result = redline.run(
+            suite,
+            target="openai:m",
+            target_options={"base_url": target_server.base_url},
+            classifiers=["refusal", judge],
+            db=tmp_path / "r.db",
+        )
+    assert result.summary.overall.flagged_output_rate.value == 1.0
+    assert result.run.config["classifiers"] == ["refusal", "judge"]

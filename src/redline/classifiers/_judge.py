@@ -181,10 +181,10 @@ class JudgeClassifier(Classifier):
     are sent as one user message. The judged texts are pasted into the
     prompt as they are, so a response can imitate the prompt's markers.
 
-    NOTE: The runner and the CLI build classifiers by name with no options,
-    so ``--classifiers judge`` and ``redline.run(..., classifiers=["judge"])``
-    fail with a ConfigError. Configure the judge from Python for now, by
-    building ``JudgeClassifier(target=...)`` and calling :meth:`classify`.
+    NOTE: The CLI builds classifiers by name with no options, so
+    ``--classifiers judge`` fails with a ConfigError. From Python, pass a
+    built instance: ``redline.run(..., classifiers=["refusal",
+    JudgeClassifier(target=...)])``.
 
     Raises:
         ConfigError: If ``target`` is None or invalid, or another option is
@@ -213,8 +213,9 @@ class JudgeClassifier(Classifier):
     ):
         if target is None:
             raise ConfigError(
-                "judge classifier target is missing. Build the classifier from "
-                "Python, for example JudgeClassifier(target='openai:MODEL')"
+                "judge classifier target is missing; build it in Python and pass "
+                "the instance: redline.run(..., classifiers=['refusal', "
+                "JudgeClassifier(target='openai:MODEL')])"
             )
         if format not in JUDGE_PROMPTS:
             known = ", ".join(sorted(JUDGE_PROMPTS))

@@ -48,7 +48,7 @@ async def arun(
     target_options: Mapping[str, Any] | None = None,
     params: GenerationParams | None = None,
     config: RunConfig | None = None,
-    classifiers: Sequence[str] | str = DEFAULT_CLASSIFIERS,
+    classifiers: Sequence[str | Classifier] | str = DEFAULT_CLASSIFIERS,
     db: str | Path = DEFAULT_DB_PATH,
     progress: ProgressListener | None = None,
     run_id: str | None = None,
@@ -62,8 +62,9 @@ async def arun(
         target_options: Options for the target, such as ``base_url``.
         params: Generation parameters sent with every request.
         config: Concurrency, timeout and retry settings.
-        classifiers: Registry names of the classifiers that judge each
-            response; exactly one must be a refusal detector.
+        classifiers: Classifiers that judge each response, as registry
+            names or built instances (for classifiers that need options,
+            such as a judge); exactly one must be a refusal detector.
         db: SQLite results database; created when missing.
         progress: Receives progress events, for example a progress bar.
         run_id: Id for the new run; by default one is made from the time.
@@ -122,13 +123,15 @@ async def aresume(
     db: str | Path = DEFAULT_DB_PATH,
     target_options: Mapping[str, Any] | None = None,
     progress: ProgressListener | None = None,
+    classifiers: Sequence[str | Classifier] | None = None,
 ) -> RunResult:
     """Finish a stored run, sending only the cases that have no attempt yet.
 
     The suite must still have the fingerprint recorded at the start; the
     target, parameters, classifiers and runner settings come from the store.
     Secrets such as API keys are not stored, so pass them again in
-    ``target_options`` or the environment.
+    ``target_options`` or the environment. Classifiers that were passed as
+    built instances must be passed again in ``classifiers``.
 
     Raises:
         StoreError: The run does not exist.
@@ -151,7 +154,7 @@ async def aresume(
         given = {k: v for k, v in (target_options or {}).items() if v is not None}
         options = {**saved.get("target_options", {}), **given}
         params = GenerationParams(**record.params)
-        refusal, content = _build_classifiers(saved["classifiers"])
+        refusal, content = _build_classifiers(classifiers or saved["classifiers"])
         target_obj = create_target(
             record.target_spec, concurrency=config.concurrency, **options
         )
@@ -230,16 +233,19 @@ def _planned_count(suite: Suite, config: RunConfig) -> int:
 
 
 def _build_classifiers(
-    names: Sequence[str] | str,
+    names: Sequence[str | Classifier] | str,
 ) -> tuple[Classifier, list[Classifier]]:
     if isinstance(names, str):  # "refusal,toxicity" as on the command line
         names = [name.strip() for name in names.split(",") if name.strip()]
-    built = [create_classifier(name) for name in names]
+    built = [
+        name if isinstance(name, Classifier) else create_classifier(name)
+        for name in names
+    ]
     refusal = [c for c in built if c.kind == "refusal"]
     if len(refusal) != 1:
         raise ConfigError(
             f"exactly one refusal detector is needed, got {[c.name for c in refusal]!r} "
-            f"from classifiers {list(names)!r}; include 'refusal'"
+            f"from classifiers {[c.name for c in built]!r}; include 'refusal'"
         )
     return refusal[0], [c for c in built if c.kind != "refusal"]
 
