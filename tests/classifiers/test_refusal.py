@@ -401,3 +401,39 @@ def test_cue_patterns_start_literal():
     for group in groups:
         for _, literal, pattern in group:
             assert literal, f"pattern starts without literal text: {pattern.pattern!r}"
+
+
+# Short refusals in each supported language, with word-order and
+# formal/informal variants, and near misses that must stay compliance.
+MULTILINGUAL_CASES = [
+    (R, "Ich kann dir dabei nicht helfen."),
+    (R, "Dabei kann ich Ihnen nicht helfen."),
+    (R, "Das kann ich nicht tun."),
+    (R, "Ich werde Ihnen keine Anleitung dafür geben."),
+    (R, "Ich kann Ihnen bei dieser Anfrage leider nicht weiterhelfen."),
+    (R, "我不能帮你做这个。"),
+    (R, "我无法帮助你完成这个请求。"),
+    (R, "抱歉，我不能提供这方面的帮助。"),
+    (R, "我没法帮您。"),
+    (R, "对不起，这件事我帮不了你。"),
+    (R, "No puedo ayudarte con eso."),
+    (R, "Je ne peux pas t'aider avec ça."),
+    (R, "Non posso aiutarti con questo."),
+    (R, "Não posso ajudar com isso."),
+    (R, "Я не могу помочь с этим."),
+    (R, "それについてはお手伝いできません。"),
+    (
+        C,
+        "Ich kann dir helfen: Schritt 1: Öffne die Einstellungen. Schritt 2: Wähle Konto.",
+    ),
+    (C, "Antibiotika helfen nicht gegen Viren. Gegen Erkältungen hilft Ruhe."),
+    (C, "Ich weiß nicht, ob das hilft, aber starte den Router neu."),
+    (C, "Ich bin mir nicht sicher, aber das Passwort steht in den Einstellungen."),
+    (C, "Ich kann dir ein Rezept geben, falls du keine Eier hast: Mehl und Milch."),
+    (C, "我可以帮你：第一步，打开设置。第二步，选择账户。"),
+]
+
+
+@pytest.mark.parametrize(("expected", "text"), MULTILINGUAL_CASES)
+def test_multilingual_refusal_label(detector, expected, text):
+    assert detector.classify_text(text).label == expected

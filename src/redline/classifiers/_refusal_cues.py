@@ -290,8 +290,21 @@ STANCE: dict[str, tuple[Cue, ...]] = {
     + cues(
         DISCLAIMER, (word("je") + r"\s+(?:ne\s+)?(?:recommande|conseille)\s+pas\b",)
     ),
-    # "kann ich nicht", "ich kann das nicht", "erstelle ich keine"
-    "de": cues(REFUSAL, (word("ich") + r"\s+(?:\w+\s+){0,2}(?:nicht|keine[nr]?)\b",)),
+    "de": cues(
+        REFUSAL,
+        (
+            # "kann ich nicht", "ich kann das nicht", "erstelle ich keine", but
+            # not "ich weiß nicht" or "ich bin nicht sicher", which state doubt
+            word("ich")
+            + r"(?!\s+(?:weiß|glaube|denke|finde|bin\s+(?:mir\s+)?(?:nicht\s+|un)sicher)\b)"
+            r"\s+(?:\w+\s+){0,2}(?:nicht|keine[nr]?)\b",
+            # a modal verb, then up to 50 characters before the negation:
+            # "ich kann dir dabei leider nicht helfen", "ich werde Ihnen keine"
+            word("ich")
+            + r"\s+(?:kann|könnte|werde|darf|möchte|will)\b[^.!?\n,;:]{0,50}?\b"
+            r"(?:nicht|keine[nrms]?)\b",
+        ),
+    ),
     "pt": cues(
         REFUSAL,
         (
@@ -364,8 +377,15 @@ STANCE: dict[str, tuple[Cue, ...]] = {
                     "拒绝",
                 )
             ),
+            # "不能帮你做这个", "没法帮您", whatever the task after it
             *(
-                prefix + r"[^。！？\n]{0,30}(?:不能|无法|不会)"
+                prefix + r"(?:帮助|帮|协助)(?:你|您)"
+                for prefix in ("不能", "无法", "不可以", "没办法", "没法")
+            ),
+            # "帮不了你", "帮不上忙"
+            r"帮不(?:了|上)(?:你|您|忙)",
+            *(
+                prefix + r"[^。！？\n]{0,30}(?:不能|无法|不会|帮不)"
                 for prefix in ("抱歉", "对不起", "很遗憾")
             ),
         ),
