@@ -13,6 +13,7 @@ from click.core import ParameterSource
 from rich.text import Text
 
 from redline.cli._main import main
+from redline.cli._options import DB_OPTION, OUT_OPTION
 from redline.cli._progress import RichProgress
 from redline.errors import ConfigError
 from redline.report import prepare_report_dir, print_summary, write_reports
@@ -25,7 +26,6 @@ from redline.runner import (
     arun,
     new_run_id,
 )
-from redline.store import DEFAULT_DB_PATH
 from redline.targets import GenerationParams
 
 # Settings a resumed run takes from the store, so they cannot be given again.
@@ -124,21 +124,8 @@ _STORED_OPTIONS = (
     help="Comma-separated classifiers that judge each response; "
     "one must be the refusal detector.",
 )
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="REDLINE_DB",
-    default=DEFAULT_DB_PATH,
-    show_default=True,
-    help="SQLite results database. Env: REDLINE_DB.",
-)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("redline-report"),
-    show_default=True,
-    help="Folder for report.json and report.html.",
-)
+@DB_OPTION
+@OUT_OPTION
 @click.option(
     "--resume",
     "resume_id",

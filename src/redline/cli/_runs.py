@@ -11,22 +11,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from redline.cli._main import main
+from redline.cli._options import DB_OPTION, OUT_OPTION
 from redline.report._table import wide_console
 from redline.runner import load_result
-from redline.store import DEFAULT_DB_PATH, Store
-
-_DB_OPTION = click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="REDLINE_DB",
-    default=DEFAULT_DB_PATH,
-    show_default=True,
-    help="SQLite results database. Env: REDLINE_DB.",
-)
+from redline.store import Store
 
 
 @main.command("runs")
-@_DB_OPTION
+@DB_OPTION
 @click.option(
     "--limit",
     type=click.IntRange(min=1),
@@ -60,7 +52,7 @@ def runs_command(db: Path, limit: int) -> None:
 
 @main.command("show")
 @click.argument("run_id")
-@_DB_OPTION
+@DB_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def show_command(run_id: str, db: Path, as_json: bool) -> None:
     """Print the summary of one stored run (a unique prefix of RUN_ID is enough)."""
@@ -76,14 +68,8 @@ def show_command(run_id: str, db: Path, as_json: bool) -> None:
 
 @main.command("report")
 @click.argument("run_id")
-@_DB_OPTION
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("redline-report"),
-    show_default=True,
-    help="Folder for report.json and report.html.",
-)
+@DB_OPTION
+@OUT_OPTION
 def report_command(run_id: str, db: Path, out: Path) -> None:
     """Write report.json and report.html of a stored run, complete or not."""
     from redline.report import write_reports

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from redline.errors import ConfigError
+from redline._validation import check_number
 
 # More concurrent requests than this only add scheduling overhead on one
 # process, and each costs a coroutine and a queue slot.
 MAX_CONCURRENCY = 4096
-_OPTIONAL = frozenset({"concurrency", "limit"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,53 +45,24 @@ class RunConfig:
     limit: int | None = None
 
     def __post_init__(self) -> None:
-        _check_number("concurrency", self.concurrency, 1, MAX_CONCURRENCY, integer=True)
-        _check_number("timeout_s", self.timeout_s, 0, None, low_open=True)
-        _check_number("max_retries", self.max_retries, 0, None, integer=True)
-        _check_number("backoff_base_s", self.backoff_base_s, 0, None)
-        _check_number("backoff_max_s", self.backoff_max_s, 0, None)
-        _check_number("max_retry_after_s", self.max_retry_after_s, 0, None)
-        _check_number("classify_batch", self.classify_batch, 1, None, integer=True)
-        _check_number("classify_wait_s", self.classify_wait_s, 0, None)
-        _check_number("jitter_seed", self.jitter_seed, None, None, integer=True)
-        _check_number("limit", self.limit, 1, None, integer=True)
+        check_number(
+            "concurrency",
+            self.concurrency,
+            1,
+            MAX_CONCURRENCY,
+            integer=True,
+            optional=True,
+        )
+        check_number("timeout_s", self.timeout_s, 0, None, low_open=True)
+        check_number("max_retries", self.max_retries, 0, None, integer=True)
+        check_number("backoff_base_s", self.backoff_base_s, 0, None)
+        check_number("backoff_max_s", self.backoff_max_s, 0, None)
+        check_number("max_retry_after_s", self.max_retry_after_s, 0, None)
+        check_number("classify_batch", self.classify_batch, 1, None, integer=True)
+        check_number("classify_wait_s", self.classify_wait_s, 0, None)
+        check_number("jitter_seed", self.jitter_seed, None, None, integer=True)
+        check_number("limit", self.limit, 1, None, integer=True, optional=True)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as JSON-ready data."""
         return asdict(self)
-
-
-def _check_number(
-    name: str,
-    value: object,
-    low: float | None,
-    high: float | None,
-    *,
-    integer: bool = False,
-    low_open: bool = False,
-) -> None:
-    """Raise ConfigError unless ``value`` is None or a finite number in range."""
-    if value is None and name in _OPTIONAL:
-        return
-    kinds = (int,) if integer else (int, float)
-    valid = isinstance(value, kinds) and not isinstance(value, bool)
-    if valid:
-        number = float(value)  # type: ignore[arg-type]
-        valid = math.isfinite(number)
-        if valid and low is not None:
-            valid = number > low if low_open else number >= low
-        if valid and high is not None:
-            valid = number <= high
-    if not valid:
-        kind = "an integer" if integer else "a finite number"
-        bounds = _describe_bounds(low, high, low_open)
-        raise ConfigError(f"{name} must be {kind}{bounds}, got {value!r}")
-
-
-def _describe_bounds(low: float | None, high: float | None, low_open: bool) -> str:
-    parts = []
-    if low is not None:
-        parts.append(f"{'>' if low_open else '>='} {low:g}")
-    if high is not None:
-        parts.append(f"<= {high:g}")
-    return " " + " and ".join(parts) if parts else ""

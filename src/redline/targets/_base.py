@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, TypeVar
 
+from redline._validation import check_number
 from redline.errors import ConfigError
 
 ENTRY_POINT_GROUP = "redline.targets"
@@ -30,22 +31,9 @@ class GenerationParams:
     seed: int | None = 0
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int):
-            raise ConfigError(f"max_tokens must be an integer, got {self.max_tokens!r}")
-        if self.max_tokens < 1:
-            raise ConfigError(f"max_tokens must be 1 or more, got {self.max_tokens!r}")
-        temperature = self.temperature
-        is_number = isinstance(temperature, (int, float)) and not isinstance(
-            temperature, bool
-        )
-        if not is_number or not 0 <= temperature < float("inf"):
-            raise ConfigError(
-                f"temperature must be a finite number >= 0, got {temperature!r}"
-            )
-        if self.seed is not None and (
-            isinstance(self.seed, bool) or not isinstance(self.seed, int)
-        ):
-            raise ConfigError(f"seed must be an integer or None, got {self.seed!r}")
+        check_number("max_tokens", self.max_tokens, 1, None, integer=True)
+        check_number("temperature", self.temperature, 0, None)
+        check_number("seed", self.seed, None, None, integer=True, optional=True)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the parameters as JSON-ready data."""
