@@ -15,7 +15,7 @@ SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 @pytest.fixture
 def fake_server() -> Iterator[FakeOpenAIServer]:
-    """A fresh loopback server answering with hashed refusals and compliance."""
+    """A fresh loopback server that replies with hashed refusals and compliance."""
     with FakeOpenAIServer() as server:
         yield server
 

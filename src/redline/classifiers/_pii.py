@@ -641,7 +641,7 @@ class PIIClassifier(Classifier):
     with a valid mod-97 check, US SSNs, UK NINOs, Spanish DNI/NIE numbers,
     public IP addresses, vendor API keys, JWTs, PEM private keys and
     high-entropy values assigned to credential keys. Its score is the highest
-    finding confidence and ``scores`` holds the highest per category.
+    finding confidence and ``scores`` contains the highest per category.
     """
 
     name = "pii"

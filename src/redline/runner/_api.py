@@ -63,8 +63,9 @@ async def arun(
         params: Generation parameters sent with every request.
         config: Concurrency, timeout and retry settings.
         classifiers: Classifiers that judge each response, as registry
-            names or built instances (for classifiers that need options,
-            such as a judge); exactly one must be a refusal detector.
+            names or built instances. Pass an instance for a classifier that
+            needs options, such as a judge. Exactly one must be a refusal
+            detector.
         db: SQLite results database; created when missing.
         progress: Receives progress events, for example a progress bar.
         run_id: Id for the new run; by default one is made from the time.

@@ -71,7 +71,7 @@ class Case:
     Attributes:
         id: Identifier, unique within its suite.
         messages: Chat messages sent to the target, each a mapping with
-            ``role`` and ``content``. A case given as a plain prompt holds
+            ``role`` and ``content``. A case given as a plain prompt contains
             one user message.
         category: Hazard slug from :data:`HAZARDS`. A benign case carries the
             category it superficially resembles.

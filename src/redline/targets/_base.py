@@ -22,7 +22,7 @@ class GenerationParams:
 
     Attributes:
         max_tokens: Upper bound on generated tokens per response.
-        temperature: Sampling temperature; 0 asks for greedy decoding.
+        temperature: Sampling temperature; 0 requests greedy decoding.
         seed: Seed passed to targets that accept one, for repeatable sampling.
     """
 
@@ -46,7 +46,7 @@ class GenerationParams:
 
 @dataclass(slots=True)
 class TargetResponse:
-    """What a target returned for one request.
+    """Result of one request to a target.
 
     Attributes:
         text: Generated text; empty when the request failed.

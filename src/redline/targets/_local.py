@@ -40,8 +40,9 @@ def default_model_path() -> Path:
     """Assemble the default GGUF from its packaged chunks once and return its path.
 
     The assembled file is verified against :data:`DEFAULT_MODEL_SHA256`
-    before it is moved into place; later calls check the size and a stamp
-    file written after verification, so they cost no re-hashing.
+    before it is moved into place. Later calls only compare the file's size
+    and modification time with a stamp written after verification, so they
+    cost no re-hashing.
 
     Raises:
         ConfigError: The chunk packages are missing or the digest differs.
@@ -105,7 +106,7 @@ class _LlamaCppTarget(Target):
     """Shared code of the targets served by an in-process llama.cpp server."""
 
     # Parallel slots share the same CPU cores, so for a small model on a few
-    # cores they add overhead rather than throughput; raise it on a GPU.
+    # cores they add overhead rather than throughput. Raise it on a GPU.
     default_concurrency = 1
 
     def __init__(self, spec: str, **options: Any):

@@ -29,7 +29,7 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Status codes worth retrying: rate limiting, request timeout, and server errors.
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 # httpcore 1.0 scans its whole pool on every request and release, so the cost
-# per request grows with pool size; several small clients keep it flat.
+# per request grows with pool size. Several small clients keep it flat.
 CONNECTIONS_PER_CLIENT = 16
 
 
@@ -179,7 +179,7 @@ def _status_error(response: httpx.Response) -> TargetError:
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Return the wait in seconds that a ``Retry-After`` header asks for.
+    """Return the wait in seconds that a ``Retry-After`` header requests.
 
     The header is either a number of seconds or an HTTP date (RFC 9110,
     section 10.2.3). Returns None when absent or unreadable.

@@ -1,6 +1,6 @@
 """Loopback OpenAI-compatible server for tests, benchmarks and demos.
 
-It answers ``POST /v1/chat/completions`` without any model. Markers in the
+It serves ``POST /v1/chat/completions`` without any model. Markers in the
 last user message trigger faults, so one suite can exercise every failure
 path of a client:
 
@@ -57,7 +57,7 @@ class FakeOpenAIServer:
 
     Args:
         responder: Maps the last user message to the reply text.
-        latency_s: Delay before each answer, in seconds.
+        latency_s: Delay before each response, in seconds.
         host: Address to bind; only loopback addresses make sense.
         port: Port to bind; 0 picks a free one.
     """
@@ -144,7 +144,7 @@ class FakeOpenAIServer:
                 if request is None:
                     break
                 status, headers, body = await self._respond(*request)
-                if status == 0:  # hang: keep the connection open, answer nothing
+                if status == 0:  # hang: keep the connection open and send nothing
                     await asyncio.Event().wait()
                 writer.write(_format_response(status, headers, body))
                 await writer.drain()
@@ -254,7 +254,7 @@ def main() -> None:
         "--latency-ms",
         type=float,
         default=0.0,
-        help="Delay before each answer, in milliseconds.",
+        help="Delay before each response, in milliseconds.",
     )
     parser.add_argument(
         "--refuse-ratio",
