@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "LabelsError",
     "RedlineError",
     "ReportError",
     "StoreError",
@@ -38,6 +39,21 @@ class SuiteError(RedlineError, ValueError):
         where = ""
         if path is not None:
             where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(where + message)
+        self.path = path
+        self.line = line
+
+
+class LabelsError(RedlineError, ValueError):
+    """An invalid or unreadable file of human labels.
+
+    Attributes:
+        path: File the error was found in.
+        line: 1-based line number in that file, when known.
+    """
+
+    def __init__(self, message: str, *, path: str, line: int | None = None):
+        where = f"{path}:{line}: " if line is not None else f"{path}: "
         super().__init__(where + message)
         self.path = path
         self.line = line

@@ -41,6 +41,8 @@ class Verdict:
         rationale: Short human-readable reason for the decision.
         error: Why the text could not be judged, or None. A verdict with an
             error has no valid label and must not count as a pass or a fail.
+        tier: Name of the classifier that decided, when a cascade passed the
+            text through several tiers; None for a single classifier.
     """
 
     classifier: str
@@ -50,6 +52,7 @@ class Verdict:
     scores: dict[str, float] = field(default_factory=dict)
     rationale: str = ""
     error: str | None = None
+    tier: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the verdict as JSON-ready data."""
@@ -65,6 +68,8 @@ class Verdict:
             data["rationale"] = self.rationale
         if self.error:
             data["error"] = self.error
+        if self.tier:
+            data["tier"] = self.tier
         return data
 
 
