@@ -9,21 +9,35 @@ from redline.classifiers._base import (
     create_classifier,
     register_classifier,
 )
+from redline.classifiers._cascade import CascadeClassifier
 from redline.classifiers._judge import JudgeClassifier
 from redline.classifiers._pii import PIIClassifier
 from redline.classifiers._refusal import RefusalDetector
+from redline.classifiers._specs import (
+    ClassifierSpec,
+    apply_option_assignments,
+    build_classifier,
+    load_classifier_config,
+    public_spec,
+)
 from redline.classifiers._toxicity import ProfanityCheckClassifier
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "CascadeClassifier",
     "Classifier",
     "ClassifierInput",
+    "ClassifierSpec",
     "JudgeClassifier",
     "PIIClassifier",
     "ProfanityCheckClassifier",
     "RefusalDetector",
     "Verdict",
+    "apply_option_assignments",
+    "build_classifier",
     "classifier_names",
     "create_classifier",
+    "load_classifier_config",
+    "public_spec",
     "register_classifier",
 ]

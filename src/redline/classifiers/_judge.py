@@ -181,10 +181,8 @@ class JudgeClassifier(Classifier):
     are sent as one user message. The judged texts are pasted into the
     prompt as they are, so a response can imitate the prompt's markers.
 
-    NOTE: The CLI builds classifiers by name with no options, so
-    ``--classifiers judge`` fails with a ConfigError. From Python, pass a
-    built instance: ``redline.run(..., classifiers=["refusal",
-    JudgeClassifier(target=...)])``.
+    On the command line, give options with ``--classifier-option``, such
+    as ``--classifiers refusal,judge -o judge.target=openai:llama-guard``.
 
     Raises:
         ConfigError: If ``target`` is None or invalid, or another option is

@@ -12,6 +12,11 @@ import click
 from click.core import ParameterSource
 from rich.text import Text
 
+from redline.classifiers import (
+    ClassifierSpec,
+    apply_option_assignments,
+    load_classifier_config,
+)
 from redline.cli._main import main
 from redline.cli._options import DB_OPTION, OUT_OPTION
 from redline.cli._progress import RichProgress
@@ -40,6 +45,8 @@ _STORED_OPTIONS = (
     "seed",
     "limit",
     "classifiers",
+    "classifier_config",
+    "classifier_option",
 )
 
 
@@ -123,6 +130,22 @@ _STORED_OPTIONS = (
     show_default=True,
     help="Comma-separated classifiers that judge each response; "
     "one must be the refusal detector.",
+)
+@click.option(
+    "-o",
+    "--classifier-option",
+    "classifier_option",
+    multiple=True,
+    metavar="NAME.KEY=VALUE",
+    help="Set an option of a classifier in --classifiers, such as "
+    "judge.target=openai:llama-guard or toxicity.threshold=0.7; repeatable. "
+    "Values are read as YAML scalars.",
+)
+@click.option(
+    "--classifier-config",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="YAML file with a 'classifiers' list of names or {name, options} "
+    "mappings; replaces --classifiers.",
 )
 @DB_OPTION
 @OUT_OPTION
@@ -242,11 +265,27 @@ async def _start(
             max_retries=options["retries"],
             limit=options["limit"],
         ),
-        classifiers=options["classifiers"],
+        classifiers=_classifier_specs(options),
         db=options["db"],
         progress=listener,
         run_id=run_id,
     )
+
+
+def _classifier_specs(options: dict[str, Any]) -> list[ClassifierSpec]:
+    """Combine --classifiers or --classifier-config with --classifier-option."""
+    specs: list[ClassifierSpec]
+    if options["classifier_config"] is not None:
+        context = click.get_current_context()
+        if context.get_parameter_source("classifiers") is not ParameterSource.DEFAULT:
+            raise ConfigError(
+                "--classifiers and --classifier-config both list classifiers; "
+                "give one of them"
+            )
+        specs = load_classifier_config(options["classifier_config"])
+    else:
+        specs = [name for name in options["classifiers"].split(",") if name.strip()]
+    return apply_option_assignments(specs, options["classifier_option"])
 
 
 def _finish(result: RunResult, out: Path) -> None:

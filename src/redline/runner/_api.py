@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from redline import __version__
-from redline.classifiers import Classifier, create_classifier
+from redline.classifiers import (
+    Classifier,
+    ClassifierSpec,
+    build_classifier,
+    public_spec,
+)
 from redline.errors import ConfigError
 from redline.runner._config import RunConfig
 from redline.runner._pipeline import ProgressListener, run_pipeline
@@ -48,7 +53,7 @@ async def arun(
     target_options: Mapping[str, Any] | None = None,
     params: GenerationParams | None = None,
     config: RunConfig | None = None,
-    classifiers: Sequence[str | Classifier] | str = DEFAULT_CLASSIFIERS,
+    classifiers: Sequence[ClassifierSpec] | str = DEFAULT_CLASSIFIERS,
     db: str | Path = DEFAULT_DB_PATH,
     progress: ProgressListener | None = None,
     run_id: str | None = None,
@@ -62,10 +67,10 @@ async def arun(
         target_options: Options for the target, such as ``base_url``.
         params: Generation parameters sent with every request.
         config: Concurrency, timeout and retry settings.
-        classifiers: Classifiers that judge each response, as registry
-            names or built instances. Pass an instance for a classifier that
-            needs options, such as a judge. Exactly one must be a refusal
-            detector.
+        classifiers: Classifiers that judge each response: registry names,
+            mappings with ``name`` and ``options`` (such as ``{"name":
+            "judge", "options": {"target": "openai:m"}}``), or built
+            instances. Exactly one must be a refusal detector.
         db: SQLite results database; created when missing.
         progress: Receives progress events, for example a progress bar.
         run_id: Id for the new run; by default one is made from the time.
@@ -77,7 +82,8 @@ async def arun(
     config = config or RunConfig()
     options = dict(target_options or {})
     loaded_suite = load_suite(suite)
-    refusal, content = _build_classifiers(classifiers)
+    specs = _classifier_specs(classifiers)
+    refusal, content = _build_classifiers(specs)
     target_obj = create_target(target, concurrency=config.concurrency, **options)
 
     with Store(db) as store:
@@ -98,6 +104,7 @@ async def arun(
                 "runner": config.to_dict(),
                 "target_options": _public_options(options),
                 "classifiers": [c.name for c in (refusal, *content)],
+                "classifier_specs": [public_spec(spec) for spec in specs],
                 "suite_argument": _suite_argument(suite),
             },
             redline_version=__version__,
@@ -124,7 +131,7 @@ async def aresume(
     db: str | Path = DEFAULT_DB_PATH,
     target_options: Mapping[str, Any] | None = None,
     progress: ProgressListener | None = None,
-    classifiers: Sequence[str | Classifier] | None = None,
+    classifiers: Sequence[ClassifierSpec] | None = None,
 ) -> RunResult:
     """Finish a stored run, sending only the cases that have no attempt yet.
 
@@ -132,7 +139,8 @@ async def aresume(
     target, parameters, classifiers and runner settings come from the store.
     Secrets such as API keys are not stored, so pass them again in
     ``target_options`` or the environment. Classifiers that were passed as
-    built instances must be passed again in ``classifiers``.
+    built instances, or whose options held secrets, must be passed again in
+    ``classifiers``.
 
     Raises:
         StoreError: The run does not exist.
@@ -155,7 +163,8 @@ async def aresume(
         given = {k: v for k, v in (target_options or {}).items() if v is not None}
         options = {**saved.get("target_options", {}), **given}
         params = GenerationParams(**record.params)
-        refusal, content = _build_classifiers(classifiers or saved["classifiers"])
+        stored_specs = saved.get("classifier_specs") or saved["classifiers"]
+        refusal, content = _build_classifiers(classifiers or stored_specs)
         target_obj = create_target(
             record.target_spec, concurrency=config.concurrency, **options
         )
@@ -233,14 +242,20 @@ def _planned_count(suite: Suite, config: RunConfig) -> int:
     return min(config.limit, suite.info.case_count)
 
 
+def _classifier_specs(
+    classifiers: Sequence[ClassifierSpec] | str,
+) -> list[ClassifierSpec]:
+    if isinstance(classifiers, str):  # "refusal,toxicity" as on the command line
+        return [name.strip() for name in classifiers.split(",") if name.strip()]
+    return list(classifiers)
+
+
 def _build_classifiers(
-    names: Sequence[str | Classifier] | str,
+    specs: Sequence[ClassifierSpec] | str,
 ) -> tuple[Classifier, list[Classifier]]:
-    if isinstance(names, str):  # "refusal,toxicity" as on the command line
-        names = [name.strip() for name in names.split(",") if name.strip()]
     built = [
-        name if isinstance(name, Classifier) else create_classifier(name)
-        for name in names
+        build_classifier(spec, where=f"classifiers[{index}]")
+        for index, spec in enumerate(_classifier_specs(specs))
     ]
     refusal = [c for c in built if c.kind == "refusal"]
     if len(refusal) != 1:
