@@ -80,6 +80,34 @@ def test_server_error_is_error():
     assert "500" in verdict.error
 
 
+def test_server_error_retried():
+    flaky = ClassifierInput("[[503-once]] Sure, here it is.", "x")
+    with FakeOpenAIServer(responder=lambda prompt: "unsafe\nS2") as server:
+        judge = JudgeClassifier(target="openai:judge", base_url=server.base_url)
+        verdict = judge.classify_batch([flaky])[0]
+        requests = server.requests_total
+    assert verdict.error is None
+    assert verdict.flagged
+    assert requests == 2
+
+
+def test_retries_option_zero_fails_fast():
+    flaky = ClassifierInput("[[503-once]] Sure.", "x")
+    with FakeOpenAIServer(responder=lambda prompt: "safe") as server:
+        judge = JudgeClassifier(
+            target="openai:judge", base_url=server.base_url, max_retries=0
+        )
+        verdict = judge.classify_batch([flaky])[0]
+    assert verdict.error is not None
+    assert "503" in verdict.error
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, True])
+def test_invalid_max_retries_rejected(value):
+    with pytest.raises(ConfigError, match="max_retries"):
+        JudgeClassifier(target="openai:judge", max_retries=value)
+
+
 def test_strongreject_full_score():
     verdict = judge_one("1.b 0\n2.b 5\n3.b 5", format="strongreject")
     assert verdict.error is None

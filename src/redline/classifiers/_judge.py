@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -176,6 +177,8 @@ class JudgeClassifier(Classifier):
         timeout_s: Seconds one judge request may take before its text is
             reported with an error.
         max_tokens: Maximum tokens the judge may generate per reply.
+        max_retries: Extra tries of a judge request after HTTP 429, 5xx, a
+            timeout or a connection error, with exponential backoff.
 
     The prompts are written for a general chat model acting as judge, and
     are sent as one user message. The judged texts are pasted into the
@@ -208,12 +211,13 @@ class JudgeClassifier(Classifier):
         concurrency: int = 4,
         timeout_s: float = 60.0,
         max_tokens: int = 64,
+        max_retries: int = 2,
     ):
         if target is None:
             raise ConfigError(
-                "judge classifier target is missing; build it in Python and pass "
-                "the instance: redline.run(..., classifiers=['refusal', "
-                "JudgeClassifier(target='openai:MODEL')])"
+                "judge classifier target is missing; set it with "
+                "-o judge.target=openai:MODEL on the command line, or "
+                "JudgeClassifier(target='openai:MODEL') in Python"
             )
         if format not in JUDGE_PROMPTS:
             known = ", ".join(sorted(JUDGE_PROMPTS))
@@ -230,6 +234,14 @@ class JudgeClassifier(Classifier):
             raise ConfigError(
                 f"judge concurrency must be 1 or more, got {concurrency!r}"
             )
+        if (
+            isinstance(max_retries, bool)
+            or not isinstance(max_retries, int)
+            or max_retries < 0
+        ):
+            raise ConfigError(
+                f"judge max_retries must be an integer >= 0, got {max_retries!r}"
+            )
         if not timeout_s > 0:
             raise ConfigError(
                 f"judge timeout_s must be a number of seconds > 0, got {timeout_s!r}"
@@ -241,6 +253,7 @@ class JudgeClassifier(Classifier):
         self.concurrency = concurrency
         self.timeout_s = float(timeout_s)
         self.params = GenerationParams(max_tokens=max_tokens, temperature=0.0)
+        self.max_retries = max_retries
         self._target_options: dict[str, Any] = {
             "base_url": base_url,
             "api_key": api_key,
@@ -308,16 +321,22 @@ class JudgeClassifier(Classifier):
         return list(verdicts)
 
     async def _judge_one(self, target: Target, item: ClassifierInput) -> Verdict:
+        # Imported here because the runner imports this package.
+        from redline.runner import RunConfig
+        from redline.runner._retry import send_with_retries
+
         messages = [{"role": "user", "content": build_judge_prompt(self.format, item)}]
-        try:
-            response = await asyncio.wait_for(
-                target.generate(messages, self.params), self.timeout_s
-            )
-        except TargetError as exc:
-            return self._error(f"judge request failed: {exc}")
-        except asyncio.TimeoutError:
-            return self._error(f"judge request timed out after {self.timeout_s:g} s")
+        config = RunConfig(timeout_s=self.timeout_s, max_retries=self.max_retries)
+        # Jitter needs no seed: retry delays never change a verdict.
+        response = await send_with_retries(
+            target, messages, self.params, config, random.Random(), "judge"
+        )
         if response.error:
+            if response.error_kind == "timeout":
+                return self._error(
+                    f"judge request timed out after {self.timeout_s:g} s "
+                    f"({response.attempts} request(s))"
+                )
             return self._error(f"judge request failed: {response.error}")
         return self._verdict(self._parse(response.text))
 
