@@ -10,6 +10,7 @@ from redline.classifiers._base import (
     register_classifier,
 )
 from redline.classifiers._cascade import CascadeClassifier
+from redline.classifiers._embedding import EmbeddingClassifier
 from redline.classifiers._judge import JudgeClassifier
 from redline.classifiers._pii import PIIClassifier
 from redline.classifiers._refusal import RefusalDetector
@@ -21,6 +22,7 @@ from redline.classifiers._specs import (
     public_spec,
 )
 from redline.classifiers._toxicity import ProfanityCheckClassifier
+from redline.classifiers._training import train_classifier
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -28,6 +30,7 @@ __all__ = [
     "Classifier",
     "ClassifierInput",
     "ClassifierSpec",
+    "EmbeddingClassifier",
     "JudgeClassifier",
     "PIIClassifier",
     "ProfanityCheckClassifier",
@@ -40,4 +43,5 @@ __all__ = [
     "load_classifier_config",
     "public_spec",
     "register_classifier",
+    "train_classifier",
 ]
