@@ -161,6 +161,13 @@ _STORED_OPTIONS = (
     type=click.IntRange(min=1),
     help="CPU threads for local GGUF models. Default: all cores.",
 )
+@click.option(
+    "--guard",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Guard config file (YAML) whose input and output filters wrap the "
+    "target. With --resume, the stored guard is loaded again; give --guard "
+    "only if its file moved.",
+)
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
 def run_command(**options: Any) -> None:
     """Run a suite against a target, store every attempt and write reports.
@@ -249,6 +256,7 @@ async def _start(
             db=options["db"],
             target_options=target_options,
             progress=listener,
+            guard=options["guard"],
         )
     return await arun(
         options["suite"],
@@ -269,6 +277,7 @@ async def _start(
         db=options["db"],
         progress=listener,
         run_id=run_id,
+        guard=options["guard"],
     )
 
 

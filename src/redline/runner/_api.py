@@ -19,6 +19,8 @@ from redline.classifiers import (
     public_spec,
 )
 from redline.errors import ConfigError
+from redline.guards import Guard, GuardConfig
+from redline.guards._config import resolve_guard_config, restore_guard_config
 from redline.runner._config import RunConfig
 from redline.runner._pipeline import ProgressListener, run_pipeline
 from redline.runner._result import RunResult, load_result
@@ -57,6 +59,7 @@ async def arun(
     db: str | Path = DEFAULT_DB_PATH,
     progress: ProgressListener | None = None,
     run_id: str | None = None,
+    guard: str | Path | GuardConfig | None = None,
 ) -> RunResult:
     """Run a suite against a target, storing every attempt as it completes.
 
@@ -74,6 +77,9 @@ async def arun(
         db: SQLite results database; created when missing.
         progress: Receives progress events, for example a progress bar.
         run_id: Id for the new run; by default one is made from the time.
+        guard: Guard config file or loaded config whose input and output
+            filters wrap the target. The run stores the config and its
+            fingerprint, and the guarded target's identity.
 
     Returns:
         The stored run and its metrics.
@@ -84,7 +90,10 @@ async def arun(
     loaded_suite = load_suite(suite)
     specs = _classifier_specs(classifiers)
     refusal, content = _build_classifiers(specs)
-    target_obj = create_target(target, concurrency=config.concurrency, **options)
+    guard_config = resolve_guard_config(guard) if guard is not None else None
+    target_obj = _guarded(
+        create_target(target, concurrency=config.concurrency, **options), guard_config
+    )
 
     with Store(db) as store:
         record = RunRecord(
@@ -106,6 +115,7 @@ async def arun(
                 "classifiers": [c.name for c in (refusal, *content)],
                 "classifier_specs": [public_spec(spec) for spec in specs],
                 "suite_argument": _suite_argument(suite),
+                **({"guard": guard_config.to_record()} if guard_config else {}),
             },
             redline_version=__version__,
         )
@@ -132,6 +142,7 @@ async def aresume(
     target_options: Mapping[str, Any] | None = None,
     progress: ProgressListener | None = None,
     classifiers: Sequence[ClassifierSpec] | None = None,
+    guard: str | Path | GuardConfig | None = None,
 ) -> RunResult:
     """Finish a stored run, sending only the cases that have no attempt yet.
 
@@ -140,11 +151,13 @@ async def aresume(
     Secrets such as API keys are not stored, so pass them again in
     ``target_options`` or the environment. Classifiers that were passed as
     built instances, or whose options held secrets, must be passed again in
-    ``classifiers``.
+    ``classifiers``. A guarded run loads its guard config again from the
+    stored path, or from ``guard`` when given.
 
     Raises:
         StoreError: The run does not exist.
-        ConfigError: The suite changed since the run started.
+        ConfigError: The suite or the guard config changed since the run
+            started.
     """
     with Store(db) as store:
         record = store.get_run(run_id)
@@ -165,8 +178,10 @@ async def aresume(
         params = GenerationParams(**record.params)
         stored_specs = saved.get("classifier_specs") or saved["classifiers"]
         refusal, content = _build_classifiers(classifiers or stored_specs)
-        target_obj = create_target(
-            record.target_spec, concurrency=config.concurrency, **options
+        guard_config = restore_guard_config(saved.get("guard"), guard, record.run_id)
+        target_obj = _guarded(
+            create_target(record.target_spec, concurrency=config.concurrency, **options),
+            guard_config,
         )
         store.set_run_status(record.run_id, "running")
         logger.info("resuming run %s", record.run_id)
@@ -276,6 +291,10 @@ def _suite_argument(suite: str | Path) -> str:
     """Return how to find the suite again on resume: a built-in name or an absolute path."""
     path = Path(suite)
     return str(path.resolve()) if path.exists() else str(suite)
+
+
+def _guarded(target: Target, guard: GuardConfig | None) -> Target:
+    return target if guard is None else Guard(target, config=guard)
 
 
 def new_run_id() -> str:

@@ -200,6 +200,8 @@ class _Writer:
             case.expected.value, response.text, response.error, refusal, content
         )
         all_verdicts = [v.to_dict() for v in ([refusal] if refusal else []) + content]
+        if response.guard:
+            all_verdicts.extend(response.guard)
         return AttemptRecord(
             run_id=self.run_id,
             case_id=case.id,

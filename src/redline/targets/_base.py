@@ -60,6 +60,8 @@ class TargetResponse:
         error_kind: Short machine-readable reason such as ``http_500``,
             ``timeout`` or ``invalid_response``.
         attempts: Number of requests sent, retries included.
+        guard: Decisions of a guard around the target, in the shape of
+            stored verdicts, or None when no guard ran.
     """
 
     text: str = ""
@@ -71,6 +73,7 @@ class TargetResponse:
     error_kind: str | None = None
     attempts: int = 1
     raw: dict[str, Any] = field(default_factory=dict)
+    guard: list[dict[str, Any]] | None = None
 
 
 # Token counts above this are not real; JSON can carry any integer, SQLite
