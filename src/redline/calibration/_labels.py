@@ -194,10 +194,15 @@ def _iter_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise LabelsError(
             "file not found; check the --labels path", path=str(path)
         ) from None
-    except UnicodeDecodeError as exc:
+    except UnicodeDecodeError:
+        # The text reader decodes in chunks, so the exception's offset is
+        # relative to a chunk. The raw bytes give the offset in the file.
+        line, offset = _first_invalid_utf8(path)
         raise LabelsError(
-            f"not valid UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8",
+            f"not valid UTF-8 (invalid byte at file offset {offset}); save the "
+            "file as UTF-8",
             path=str(path),
+            line=line,
         ) from None
     except OSError as exc:
         raise LabelsError(f"cannot read file: {exc.strerror}", path=str(path)) from None
@@ -244,11 +249,30 @@ def _csv_rows(
                     path=str(path),
                     line=line,
                 )
+            if None in row.values():
+                header_fields = len(reader.fieldnames or [])
+                present = sum(value is not None for value in row.values())
+                raise LabelsError(
+                    f"row has {present} of the header's {header_fields} fields; "
+                    "fill the missing fields or quote fields that contain line breaks",
+                    path=str(path),
+                    line=line,
+                )
             yield line, {k: v for k, v in row.items() if k is not None}
     except csv.Error as exc:
         raise LabelsError(
             f"invalid CSV: {exc}", path=str(path), line=reader.line_num
         ) from None
+
+
+def _first_invalid_utf8(path: Path) -> tuple[int, int]:
+    """Return the 1-based line and byte offset of the first invalid UTF-8 byte."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return data.count(b"\n", 0, exc.start) + 1, exc.start
+    return 1, 0  # reached only when the file changed after it failed to decode
 
 
 def _as_text(value: Any) -> str:

@@ -1,4 +1,7 @@
-"""SQLite store of runs and attempts, written as each attempt completes."""
+"""SQLite store of runs, attempts and classifier calibrations.
+
+Attempts are written as each one completes.
+"""
 
 from __future__ import annotations
 
@@ -62,7 +65,30 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX attempts_run_seq ON attempts(run_id, seq);
     """,
+    # IF NOT EXISTS lets two processes that upgrade the same file at once
+    # both succeed.
+    """
+    CREATE TABLE IF NOT EXISTS calibrations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at REAL NOT NULL,
+        classifier_name TEXT NOT NULL,
+        classifier_version TEXT NOT NULL,
+        classifier_identity TEXT NOT NULL,
+        labels_path TEXT NOT NULL,
+        labels_sha256 TEXT NOT NULL,
+        row_count INTEGER NOT NULL,
+        metrics TEXT NOT NULL,
+        redline_version TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS calibrations_classifier
+        ON calibrations(classifier_name, classifier_version, created_at);
+    """,
 )
+# Tables that must exist once each migration is applied, by schema version.
+_TABLES_AT_VERSION: dict[int, frozenset[str]] = {
+    1: frozenset({"runs", "attempts"}),
+    2: frozenset({"runs", "attempts", "calibrations"}),
+}
 
 
 @dataclass(slots=True)
@@ -139,10 +165,45 @@ class AttemptRecord:
     completed_at: float = 0.0
 
 
+@dataclass(slots=True)
+class CalibrationRecord:
+    """Stored measurement of one classifier against a labels file.
+
+    Attributes:
+        id: Row id that :meth:`Store.add_calibration` assigns, or None before.
+        created_at: Time of the measurement, seconds since the Unix epoch.
+        classifier_name: Registry name of the classifier.
+        classifier_version: Version of the classifier's logic or weights.
+        classifier_identity: Full identity of the classifier, as stored with runs.
+        labels_path: Absolute path of the labels file, or ``(in memory)``
+            for labelled rows passed from Python.
+        labels_sha256: sha256 of the labels file's bytes, or of the labelled
+            rows passed from Python.
+        row_count: Labelled rows read, unassessed ones included.
+        metrics: The calibration figures as JSON-ready data, from
+            ``CalibrationResult.to_dict()``.
+        redline_version: redline version that measured it.
+    """
+
+    created_at: float
+    classifier_name: str
+    classifier_version: str
+    classifier_identity: dict[str, Any]
+    labels_path: str
+    labels_sha256: str
+    row_count: int
+    metrics: dict[str, Any]
+    redline_version: str
+    id: int | None = None
+
+
 _ATTEMPT_COLUMNS = tuple(AttemptRecord.__dataclass_fields__)
 _JSON_ATTEMPT_COLUMNS = frozenset({"tags", "messages", "verdicts"})
 _RUN_COLUMNS = tuple(RunRecord.__dataclass_fields__)
 _JSON_RUN_COLUMNS = frozenset({"target_identity", "params", "classifiers", "config"})
+_CALIBRATION_COLUMNS = tuple(CalibrationRecord.__dataclass_fields__)
+_JSON_CALIBRATION_COLUMNS = frozenset({"classifier_identity", "metrics"})
+_SELECT_CALIBRATIONS = f"SELECT {', '.join(_CALIBRATION_COLUMNS)} FROM calibrations"
 _INSERT_ATTEMPT = (
     f"INSERT INTO attempts ({', '.join(_ATTEMPT_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _ATTEMPT_COLUMNS)})"
@@ -150,7 +211,7 @@ _INSERT_ATTEMPT = (
 
 
 class Store:
-    """Runs and attempts in one SQLite file, in WAL mode.
+    """Runs, attempts and calibrations in one SQLite file, in WAL mode.
 
     Each :meth:`add_attempts` call is one committed transaction, so a process
     killed at any point keeps every attempt whose call returned.
@@ -179,7 +240,6 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-            self._check_tables()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"cannot open results database {str(self.path)!r}: {exc}; "
@@ -203,14 +263,19 @@ class Store:
                 f"{self.path} has schema version {current}, newer than this redline "
                 f"supports ({len(_MIGRATIONS)}); upgrade redline"
             )
+        # Check an older database before upgrading it, so that a foreign
+        # SQLite file that merely has a user_version is left unchanged.
+        if current:
+            self._check_tables(current)
         for number in range(current, len(_MIGRATIONS)):
             self._db.executescript(
                 f"BEGIN; {_MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;"
             )
+        self._check_tables(len(_MIGRATIONS))
 
-    def _check_tables(self) -> None:
+    def _check_tables(self, version: int) -> None:
         rows = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        missing = {"runs", "attempts"} - {row[0] for row in rows}
+        missing = _TABLES_AT_VERSION[version] - {row[0] for row in rows}
         if missing:
             raise StoreError(
                 f"{self.path} is not a redline results database (no table "
@@ -297,6 +362,48 @@ class Store:
             for row in rows:
                 yield _decode_attempt(row)
 
+    def add_calibration(self, calibration: CalibrationRecord) -> int:
+        """Insert a calibration and return its id, also set on ``calibration``."""
+        columns = [name for name in _CALIBRATION_COLUMNS if name != "id"]
+        row = [
+            _encode(name, getattr(calibration, name), _JSON_CALIBRATION_COLUMNS)
+            for name in columns
+        ]
+        placeholders = ", ".join("?" for _ in columns)
+        with self._transaction():
+            cursor = self._db.execute(
+                f"INSERT INTO calibrations ({', '.join(columns)}) VALUES ({placeholders})",
+                row,
+            )
+        assert cursor.lastrowid is not None
+        calibration.id = cursor.lastrowid
+        return cursor.lastrowid
+
+    def list_calibrations(
+        self, classifier: str | None = None
+    ) -> list[CalibrationRecord]:
+        """Return stored calibrations, newest first, of one classifier name or all."""
+        if classifier is None:
+            rows = self.query(
+                f"{_SELECT_CALIBRATIONS} ORDER BY created_at DESC, id DESC"
+            )
+        else:
+            rows = self.query(
+                f"{_SELECT_CALIBRATIONS} WHERE classifier_name = ? "
+                "ORDER BY created_at DESC, id DESC",
+                (classifier,),
+            )
+        return [_decode_calibration(row) for row in rows]
+
+    def latest_calibration(self, name: str, version: str) -> CalibrationRecord | None:
+        """Return the newest calibration of a classifier name and version, or None."""
+        rows = self.query(
+            f"{_SELECT_CALIBRATIONS} WHERE classifier_name = ? AND classifier_version = ? "
+            "ORDER BY created_at DESC, id DESC LIMIT 1",
+            (name, version),
+        )
+        return _decode_calibration(rows[0]) if rows else None
+
     def query(self, sql: str, parameters: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only SQL query and return all rows (for metrics)."""
         try:
@@ -367,6 +474,14 @@ def _decode_attempt(row: Sequence[Any]) -> AttemptRecord:
     }
     values["flagged"] = bool(values["flagged"])
     return AttemptRecord(**values)
+
+
+def _decode_calibration(row: Sequence[Any]) -> CalibrationRecord:
+    values = {
+        name: json.loads(value) if name in _JSON_CALIBRATION_COLUMNS else value
+        for name, value in zip(_CALIBRATION_COLUMNS, row, strict=True)
+    }
+    return CalibrationRecord(**values)
 
 
 def attempt_to_dict(attempt: AttemptRecord) -> dict[str, Any]:
