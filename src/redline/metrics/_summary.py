@@ -127,6 +127,60 @@ def summarize_run(store: Store, run_id: str) -> RunSummary:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class VerdictCounts:
+    """Verdicts one classifier produced in a run.
+
+    Attributes:
+        verdicts: Verdicts produced, errors included.
+        errors: Verdicts with an error, which count as neither pass nor fail.
+        by_tier: For a cascade, verdicts decided by each tier, errors included.
+    """
+
+    verdicts: int = 0
+    errors: int = 0
+    by_tier: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the counts as JSON-ready data."""
+        return {
+            "verdicts": self.verdicts,
+            "errors": self.errors,
+            "by_tier": dict(self.by_tier),
+        }
+
+
+def count_verdicts(store: Store, run_id: str) -> dict[str, VerdictCounts]:
+    """Count each classifier's verdicts, errors and deciding tiers in a run."""
+    # json_each needs SQLite's JSON functions, built in since SQLite 3.38.
+    rows = store.query(
+        "SELECT json_extract(v.value, '$.classifier'), "
+        "json_extract(v.value, '$.error') IS NOT NULL, "
+        "json_extract(v.value, '$.tier'), COUNT(*) "
+        "FROM attempts, json_each(attempts.verdicts) AS v "
+        "WHERE attempts.run_id = ? GROUP BY 1, 2, 3",
+        (run_id,),
+    )
+    verdicts: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+    tiers: dict[str, Counter[str]] = defaultdict(Counter)
+    for name, has_error, tier, count in rows:
+        name = str(name)
+        verdicts[name] += count
+        if has_error:
+            errors[name] += count
+        if tier is not None:
+            tiers[name][str(tier)] += count
+    return {
+        name: VerdictCounts(
+            verdicts=verdicts[name],
+            errors=errors[name],
+            by_tier=dict(sorted(tiers[name].items())),
+        )
+        for name in sorted(verdicts)
+    }
+
+
 def _group_metrics(counts: Counter[tuple[str, bool]]) -> GroupMetrics:
     outcomes: Counter[str] = Counter()
     flagged = 0

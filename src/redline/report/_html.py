@@ -7,6 +7,7 @@ through its Content-Security-Policy.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import re
@@ -17,6 +18,7 @@ import jinja2
 
 from redline.metrics import Outcome, Rate
 from redline.runner import REPORT_FORMAT_VERSION, RunResult
+from redline.runner._result import ClassifierReport
 
 DEFAULT_MAX_ATTEMPTS = 5000
 
@@ -58,6 +60,7 @@ def render_html_report(
             for name, group in summary.by_category.items()
         ],
         latency={k: _seconds(v) for k, v in summary.latency_s.items()},
+        classifiers=[_classifier_view(report) for report in result.classifiers],
         outcomes=[o.value for o in Outcome],
         attempts=attempts,
         truncated=len(attempts) < overall.attempts,
@@ -100,6 +103,37 @@ def _rate_view(rate: Rate) -> dict[str, str]:
         "value_text": f"{rate.value:.1%}",
         "detail": f"[{rate.low:.1%}, {rate.high:.1%}], n = {rate.total}",
     }
+
+
+def _classifier_view(report: ClassifierReport) -> dict[str, Any]:
+    counts = report.counts
+    view: dict[str, Any] = {
+        "name": report.name,
+        "kind": str(report.identity.get("kind", "")),
+        "version": report.version,
+        "verdicts": counts.verdicts,
+        "errors": counts.errors,
+        "tiers": ", ".join(f"{tier}: {n}" for tier, n in counts.by_tier.items()),
+        "calibration": None,
+    }
+    calibration = report.calibration
+    if calibration is not None:
+        view["calibration"] = {
+            "n": calibration.n,
+            "unassessed": calibration.unassessed,
+            "fnr": calibration.false_negative_rate.format(),
+            "fpr": calibration.false_positive_rate.format(),
+            "precision": calibration.precision.format(),
+            "recall": calibration.recall.format(),
+            "f1": calibration.f1.format(percent=True),
+            "kappa": calibration.kappa.format(),
+            "labels": calibration.labels_path,
+            "sha256": calibration.labels_sha256[:16],
+            "date": dt.datetime.fromtimestamp(calibration.created_at).strftime(
+                "%Y-%m-%d %H:%M"
+            ),
+        }
+    return view
 
 
 def _seconds(value: Any) -> str:

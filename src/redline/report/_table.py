@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
 from redline.metrics import Outcome
 from redline.runner import RunResult
+from redline.runner._result import ClassifierReport
+
+NOT_CALIBRATED = "not calibrated"
 
 
 def summary_renderable(result: RunResult) -> Group:
@@ -52,7 +57,54 @@ def summary_renderable(result: RunResult) -> Group:
             group.flagged_output_rate.format_compact(),
             str(group.incidents),
         )
-    return Group(head, categories)
+    if not result.classifiers:
+        return Group(head, categories)
+    return Group(head, categories, classifier_table(result.classifiers))
+
+
+def classifier_table(reports: tuple[ClassifierReport, ...]) -> Table:
+    """Return the verdict counts and latest calibration of each classifier."""
+    table = Table(
+        title="classifiers: verdicts in this run, and error rates against human "
+        "labels (latest calibration of the same name and version, 95% Wilson "
+        "intervals in percent)"
+    )
+    table.add_column("classifier", max_width=22, overflow="fold")
+    table.add_column("verdicts", justify="right")
+    table.add_column("errors", justify="right")
+    table.add_column("by tier", max_width=16)
+    table.add_column("calibration", min_width=40)
+    for report in reports:
+        counts = report.counts
+        tiers = ", ".join(f"{tier} {n}" for tier, n in counts.by_tier.items())
+        table.add_row(
+            escape(f"{report.name} {report.version}"),
+            str(counts.verdicts),
+            str(counts.errors),
+            escape(tiers) or "-",
+            escape(calibration_text(report)),
+        )
+    return table
+
+
+def calibration_text(report: ClassifierReport) -> str:
+    """Return one classifier's calibration figures as short lines, or ``not calibrated``."""
+    calibration = report.calibration
+    if calibration is None:
+        return NOT_CALIBRATED
+    date = dt.datetime.fromtimestamp(calibration.created_at).strftime("%Y-%m-%d %H:%M")
+    lines = [
+        f"n {calibration.n}"
+        + (f" ({calibration.unassessed} unassessed)" if calibration.unassessed else ""),
+        f"FNR {calibration.false_negative_rate.format_compact()}, "
+        f"FPR {calibration.false_positive_rate.format_compact()}",
+        f"precision {calibration.precision.format_compact()}",
+        f"recall {calibration.recall.format_compact()}",
+        f"F1 {calibration.f1.format(percent=True)}",
+        f"kappa {calibration.kappa.format()}",
+        f"labels {calibration.labels_path}, {date}",
+    ]
+    return "\n".join(lines)
 
 
 def print_summary(result: RunResult, console: Console | None = None) -> None:

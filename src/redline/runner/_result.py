@@ -2,15 +2,59 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from redline.calibration import CalibrationSummary
 from redline.metrics import RunSummary, summarize_run
+from redline.metrics._summary import VerdictCounts, count_verdicts
 from redline.store import AttemptRecord, RunRecord, Store
 
-REPORT_FORMAT_VERSION = "1.0"
+logger = logging.getLogger(__name__)
+
+# 1.1 added the top-level "classifiers" list.
+REPORT_FORMAT_VERSION = "1.1"
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierReport:
+    """One classifier that judged a run: its verdicts and its stored calibration.
+
+    Attributes:
+        identity: The classifier's identity as stored with the run.
+        counts: Verdicts, errors and deciding tiers in the run.
+        calibration: Latest stored calibration with the same name and
+            version, or None when the classifier is not calibrated.
+    """
+
+    identity: dict[str, Any]
+    counts: VerdictCounts
+    calibration: CalibrationSummary | None
+
+    @property
+    def name(self) -> str:
+        """Registry name of the classifier."""
+        return str(self.identity.get("name", "?"))
+
+    @property
+    def version(self) -> str:
+        """Version of the classifier's logic or weights."""
+        return str(self.identity.get("version", "?"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as JSON-ready data, with None for a missing calibration."""
+        return {
+            "name": self.name,
+            "kind": self.identity.get("kind"),
+            "version": self.version,
+            **self.counts.to_dict(),
+            "calibration": None
+            if self.calibration is None
+            else self.calibration.to_dict(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,11 +65,13 @@ class RunResult:
         run: Stored identity and state of the run.
         summary: Every reported figure, computed from the stored attempts.
         db_path: Results database the run lives in.
+        classifiers: Each classifier that judged the run, in run order.
     """
 
     run: RunRecord
     summary: RunSummary
     db_path: Path
+    classifiers: tuple[ClassifierReport, ...] = ()
 
     @property
     def run_id(self) -> str:
@@ -61,6 +107,7 @@ class RunResult:
                 "config": run.config,
             },
             "summary": self.summary.to_dict(),
+            "classifiers": [report.to_dict() for report in self.classifiers],
         }
 
 
@@ -68,5 +115,40 @@ def load_result(store: Store, run_id: str) -> RunResult:
     """Build the result of a stored run, complete or not."""
     run = store.get_run(run_id)
     return RunResult(
-        run=run, summary=summarize_run(store, run.run_id), db_path=store.path
+        run=run,
+        summary=summarize_run(store, run.run_id),
+        db_path=store.path,
+        classifiers=classifier_reports(store, run),
     )
+
+
+def classifier_reports(store: Store, run: RunRecord) -> tuple[ClassifierReport, ...]:
+    """Return the verdict counts and latest calibration of each classifier of a run."""
+    counts = count_verdicts(store, run.run_id)
+    reports = []
+    for identity in run.classifiers:
+        name = str(identity.get("name"))
+        reports.append(
+            ClassifierReport(
+                identity=identity,
+                counts=counts.get(name, VerdictCounts()),
+                calibration=_latest_calibration(store, identity),
+            )
+        )
+    return tuple(reports)
+
+
+def _latest_calibration(
+    store: Store, identity: dict[str, Any]
+) -> CalibrationSummary | None:
+    record = store.latest_calibration(
+        str(identity.get("name")), str(identity.get("version"))
+    )
+    if record is None:
+        return None
+    try:
+        return CalibrationSummary.from_record(record)
+    except ValueError as exc:
+        # A report must still be written when one stored calibration is unreadable.
+        logger.warning("%s; reporting %s as not calibrated", exc, identity.get("name"))
+        return None
