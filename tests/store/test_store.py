@@ -66,7 +66,7 @@ def test_store_uses_wal(tmp_path):
 def test_schema_version_recorded(tmp_path):
     Store(tmp_path / "r.db").close()
     with sqlite3.connect(tmp_path / "r.db") as connection:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def test_newer_schema_rejected(tmp_path):

@@ -1,8 +1,9 @@
-"""SQLite store of runs, attempts and calibrations, with ordered schema migrations."""
+"""SQLite store of runs, attempts, calibrations and baselines, with ordered migrations."""
 
 from redline.store._sqlite import (
     DEFAULT_DB_PATH,
     AttemptRecord,
+    BaselineRecord,
     CalibrationRecord,
     RunRecord,
     Store,
@@ -12,6 +13,7 @@ from redline.store._sqlite import (
 __all__ = [
     "DEFAULT_DB_PATH",
     "AttemptRecord",
+    "BaselineRecord",
     "CalibrationRecord",
     "RunRecord",
     "Store",

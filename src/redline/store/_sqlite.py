@@ -1,4 +1,4 @@
-"""SQLite store of runs, attempts and classifier calibrations.
+"""SQLite store of runs, attempts, classifier calibrations and baselines.
 
 Attempts are written as each one completes.
 """
@@ -83,11 +83,20 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX IF NOT EXISTS calibrations_classifier
         ON calibrations(classifier_name, classifier_version, created_at);
     """,
+    """
+    CREATE TABLE IF NOT EXISTS baselines (
+        name TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(run_id),
+        created_at REAL NOT NULL,
+        note TEXT
+    );
+    """,
 )
 # Tables that must exist once each migration is applied, by schema version.
 _TABLES_AT_VERSION: dict[int, frozenset[str]] = {
     1: frozenset({"runs", "attempts"}),
     2: frozenset({"runs", "attempts", "calibrations"}),
+    3: frozenset({"runs", "attempts", "calibrations", "baselines"}),
 }
 
 
@@ -195,6 +204,23 @@ class CalibrationRecord:
     metrics: dict[str, Any]
     redline_version: str
     id: int | None = None
+
+
+@dataclass(slots=True)
+class BaselineRecord:
+    """A named pointer to the run that candidates are compared with.
+
+    Attributes:
+        name: Unique name, such as ``main`` or ``release-1.4``.
+        run_id: Id of the run it points to.
+        created_at: When the name was last set, seconds since the Unix epoch.
+        note: Free text given when it was set, or None.
+    """
+
+    name: str
+    run_id: str
+    created_at: float
+    note: str | None = None
 
 
 _ATTEMPT_COLUMNS = tuple(AttemptRecord.__dataclass_fields__)
@@ -403,6 +429,41 @@ class Store:
             (name, version),
         )
         return _decode_calibration(rows[0]) if rows else None
+
+    def set_baseline(
+        self, name: str, run_id: str, note: str | None = None
+    ) -> BaselineRecord:
+        """Point a baseline name at a run, replacing where it pointed before.
+
+        Raises:
+            StoreError: No run has that id or unique prefix.
+        """
+        run = self.get_run(run_id)
+        record = BaselineRecord(name, run.run_id, time.time(), note)
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO baselines (name, run_id, created_at, note) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "run_id = excluded.run_id, created_at = excluded.created_at, "
+                "note = excluded.note",
+                (record.name, record.run_id, record.created_at, record.note),
+            )
+        return record
+
+    def get_baseline(self, name: str) -> BaselineRecord | None:
+        """Return the baseline with that name, or None."""
+        rows = self.query(
+            "SELECT name, run_id, created_at, note FROM baselines WHERE name = ?",
+            (name,),
+        )
+        return BaselineRecord(*rows[0]) if rows else None
+
+    def list_baselines(self) -> list[BaselineRecord]:
+        """Return every baseline, by name."""
+        rows = self.query(
+            "SELECT name, run_id, created_at, note FROM baselines ORDER BY name"
+        )
+        return [BaselineRecord(*row) for row in rows]
 
     def query(self, sql: str, parameters: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only SQL query and return all rows (for metrics)."""
