@@ -138,7 +138,7 @@ async def measure(
 async def _timed(
     target: Target, messages: list[dict[str, str]], params: GenerationParams
 ) -> tuple[int, int, TargetResponse]:
-    """Return the wall and thread CPU time of one request in nanoseconds, and its response.
+    """Send one request and return its wall and thread CPU time in ns, and the response.
 
     CPU time leaves out time the thread waited while other processes ran,
     which dominates the wall-time tail on a shared machine.

@@ -81,6 +81,29 @@ def test_run_with_guard_stores_decisions(files, server):
     assert server.requests_total == 2
 
 
+def test_resume_guarded_run(files, server):
+    run_id = run_suite(files, server, "--guard", str(files["guard"]))
+    with sqlite3.connect(files["db"]) as connection:
+        connection.execute("DELETE FROM attempts WHERE seq >= 2")
+        connection.execute("UPDATE runs SET status = 'interrupted'")
+    result = invoke(
+        "run",
+        "--resume",
+        run_id,
+        "--base-url",
+        server.base_url,
+        "--db",
+        str(files["db"]),
+        "--out",
+        str(files["db"].parent / "resumed"),
+        "--no-progress",
+    )
+    verdicts = stored_verdicts(files["db"], run_id)
+    assert result.exit_code == 0, result.output
+    assert verdicts[2][-1]["classifier"] == "guard:input:pii"
+    assert verdicts[2][-1]["label"] == "blocked"
+
+
 def test_resume_rejects_guard_for_unguarded_run(files, server):
     run_id = run_suite(files, server)
     with sqlite3.connect(files["db"]) as connection:

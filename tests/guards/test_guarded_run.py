@@ -10,7 +10,7 @@ import pytest
 
 import redline
 from redline.errors import ConfigError
-from redline.guards import DEFAULT_SAFE_REPLY
+from redline.guards import DEFAULT_SAFE_REPLY, GuardConfig, GuardFilter
 from redline.store import Store
 from redline.testing import FakeOpenAIServer
 from tests.guards.functions import COMPLIANCE, spec
@@ -207,3 +207,15 @@ def test_resume_unguarded_run_with_guard(tmp_path, suite, toxic_server, guard_fi
     interrupt(db, result.run_id, keep=1)
     with pytest.raises(ConfigError, match="without a guard"):
         redline.resume(result.run_id, db=db, guard=guard_file)
+
+
+def test_resume_python_guard_needs_guard(tmp_path, suite, toxic_server):
+    config = GuardConfig(output_filters=(GuardFilter("toxicity"),))
+    db = tmp_path / "r.db"
+    result = run_guarded(suite, toxic_server, db, config)
+    interrupt(db, result.run_id, keep=1)
+    options = {"base_url": toxic_server.base_url}
+    with pytest.raises(ConfigError, match="built in Python"):
+        redline.resume(result.run_id, db=db, target_options=options)
+    resumed = redline.resume(result.run_id, db=db, target_options=options, guard=config)
+    assert resumed.run.status == "completed"

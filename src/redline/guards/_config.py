@@ -299,8 +299,8 @@ def restore_guard_config(
     if guard is None:
         if not stored.get("path"):
             raise ConfigError(
-                f"run {run_id} used guard {stored['config']['name']!r} built in Python; "
-                "pass the same guard again with aresume(..., guard=...)"
+                f"run {run_id} used guard {stored['config']['name']!r}, built in "
+                "Python; pass the same guard again with aresume(..., guard=...)"
             )
         guard = Path(stored["path"])
     config = resolve_guard_config(guard)

@@ -92,7 +92,7 @@ class Guard(Target):
         self._errors_logged: set[str] = set()
 
     def identity(self) -> dict[str, Any]:
-        """Return the guard's name, fingerprint and classifiers with the target's identity."""
+        """Return the guard's config fingerprint and classifiers, and the target's."""
         return {
             "scheme": self.scheme,
             "spec": self.spec,

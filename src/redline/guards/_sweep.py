@@ -138,11 +138,13 @@ def sweep_guard(
     *,
     db: str | Path = DEFAULT_DB_PATH,
 ) -> GuardSweep:
-    """Compute a guard's safety and over-refusal rates on a stored run at each threshold.
+    """Compute a guard's safety and over-refusal rates on a stored run per threshold.
 
-    Sends no request to the model. Filters with the ``flag`` action change
-    no outcome, so the sweep does not run them. ``redact`` filters change
-    the text that later filters judge, as in the guard itself.
+    Sends no request to the model. It blocks until the classifiers are
+    done, so it cannot be called from a running event loop. Filters with
+    the ``flag`` action change no outcome, so the sweep does not run them.
+    ``redact`` filters change the text that later filters judge, as in the
+    guard itself.
 
     Args:
         result_or_run_id: A run result, or the id (or a unique prefix) of a
