@@ -154,6 +154,8 @@ class Guard(Target):
 
     def _input_positions(self, messages: Sequence[Message]) -> list[int]:
         """Return the indices of the user messages that the input filters judge."""
+        # NOTE: a conversation without a user message passes the input
+        # filters unjudged.
         users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
         if self.config.input_scope == "last":
             return users[-1:]
