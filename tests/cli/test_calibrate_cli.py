@@ -229,7 +229,7 @@ def test_run_report_shows_calibration(labels, tmp_path, fake_server):
     invoke("calibrate", "refusal", "--labels", str(labels), "--db", str(db))
     result = run_suite(tmp_path, fake_server, db)
     assert result.exit_code == 0, result.output
-    assert "FNR 0% [0-56]" in result.output
+    assert "FNR 0.0% [0.0, 56.1]" in result.output
     assert "not calibrated" in result.output
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     by_name = {entry["name"]: entry for entry in report["classifiers"]}

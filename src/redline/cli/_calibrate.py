@@ -19,6 +19,7 @@ from redline.calibration import (
     DEFAULT_POSITIVE,
     CalibrationResult,
     CalibrationSummary,
+    Estimate,
     LabelColumns,
     acalibrate,
     read_labels,
@@ -162,19 +163,25 @@ def calibrations_command(db: Path, classifier: str | None, as_json: bool) -> Non
         scope = f" of classifier {classifier!r}" if classifier else ""
         click.echo(f"no calibrations{scope} stored in {db}")
         return
-    table = Table(title="stored calibrations (95% intervals, rates in percent)")
-    for column in ("id", "date", "classifier", "labels", "n", "FNR", "FPR", "kappa"):
-        table.add_column(column, no_wrap=column != "labels")
+    table = Table(
+        title="stored calibrations (rates in percent with 95% Wilson intervals; "
+        "--json has every figure)"
+    )
+    for column in ("id", "date", "classifier"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("labels", overflow="fold")
+    for column in ("n", "FNR", "FPR", "kappa"):
+        table.add_column(column, no_wrap=True)
     for summary in summaries:
         table.add_row(
             str(summary.id),
-            _date(summary.created_at),
+            dt.datetime.fromtimestamp(summary.created_at).strftime("%Y-%m-%d"),
             escape(f"{summary.classifier['name']} {summary.classifier['version']}"),
             escape(summary.labels_path),
             str(summary.n),
             summary.false_negative_rate.format_compact(),
             summary.false_positive_rate.format_compact(),
-            summary.kappa.format(),
+            _kappa_value(summary.kappa),
         )
     wide_console().print(table)
 
@@ -328,5 +335,5 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
-def _date(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+def _kappa_value(kappa: Estimate) -> str:
+    return "n/a" if kappa.value is None else f"{kappa.value:.3f}"

@@ -66,8 +66,8 @@ def classifier_table(reports: tuple[ClassifierReport, ...]) -> Table:
     """Return the verdict counts and latest calibration of each classifier."""
     table = Table(
         title="classifiers: verdicts in this run, and error rates against human "
-        "labels (latest calibration of the same name and version, 95% Wilson "
-        "intervals in percent)"
+        "labels from the latest calibration of the same name and version "
+        "(95% intervals)"
     )
     table.add_column("classifier", max_width=22, overflow="fold")
     table.add_column("verdicts", justify="right")
@@ -76,7 +76,7 @@ def classifier_table(reports: tuple[ClassifierReport, ...]) -> Table:
     table.add_column("calibration", min_width=40)
     for report in reports:
         counts = report.counts
-        tiers = ", ".join(f"{tier} {n}" for tier, n in counts.by_tier.items())
+        tiers = "\n".join(f"{tier} {n}" for tier, n in counts.by_tier.items())
         table.add_row(
             escape(f"{report.name} {report.version}"),
             str(counts.verdicts),
@@ -96,13 +96,14 @@ def calibration_text(report: ClassifierReport) -> str:
     lines = [
         f"n {calibration.n}"
         + (f" ({calibration.unassessed} unassessed)" if calibration.unassessed else ""),
-        f"FNR {calibration.false_negative_rate.format_compact()}, "
-        f"FPR {calibration.false_positive_rate.format_compact()}",
-        f"precision {calibration.precision.format_compact()}",
-        f"recall {calibration.recall.format_compact()}",
+        f"FNR {calibration.false_negative_rate.format()}",
+        f"FPR {calibration.false_positive_rate.format()}",
+        f"precision {calibration.precision.format()}",
+        f"recall {calibration.recall.format()}",
         f"F1 {calibration.f1.format(percent=True)}",
         f"kappa {calibration.kappa.format()}",
-        f"labels {calibration.labels_path}, {date}",
+        f"labels {calibration.labels_path}",
+        f"calibrated {date}",
     ]
     return "\n".join(lines)
 
