@@ -251,3 +251,14 @@ def test_empty_variant_list_rejected(scratch_registry):
 
     with pytest.raises(RuntimeError, match="returned no variants"):
         create_strategy("nothing_test").attempts(REQUEST, 0)
+
+
+def test_strategy_without_transform(scratch_registry):
+    @register_strategy
+    class Hollow(Strategy):
+        name = "hollow_test"
+        description = "Implements nothing"
+        family = "framing"
+
+    with pytest.raises(NotImplementedError, match="neither transform nor atransform"):
+        create_strategy("hollow_test").attempts(REQUEST, 0)

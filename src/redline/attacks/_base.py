@@ -156,9 +156,15 @@ class Strategy(abc.ABC):
 
         Raises:
             RuntimeError: The strategy is async; use :meth:`atransform`.
+            NotImplementedError: The subclass implements neither method.
         """
-        raise RuntimeError(
-            f"strategy {self.name!r} calls a model; use 'await strategy.aattempts(...)'"
+        if self.is_async:
+            raise RuntimeError(
+                f"strategy {self.name!r} calls a model; "
+                "use 'await strategy.aattempts(...)'"
+            )
+        raise NotImplementedError(
+            f"strategy {self.name!r} implements neither transform nor atransform"
         )
 
     async def atransform(

@@ -1,4 +1,4 @@
-"""Text encodings of the encoding strategies and tolerant decoders for answers.
+"""Text encodings of the encoding strategies and tolerant decoders for responses.
 
 Models that respond in an encoding often wrap it in prose ("Sure! Here it
 is: ..."), drop base64 padding or wrap long lines. The finders below pick out

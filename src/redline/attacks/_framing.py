@@ -170,7 +170,7 @@ class RoleplayParams(StrategyParams):
 
 @register_strategy
 class RoleplayStrategy(Strategy):
-    """Ask the model to play a persona that answers anything."""
+    """Ask the model to play a persona that complies with any request."""
 
     name = "roleplay"
     description = "Model asked to play a persona without rules, then given the request"

@@ -223,7 +223,7 @@ class IndirectInjectionParams(StrategyParams):
     document: Literal["random", "email", "web_page", "meeting_notes"] = "random"
     """Document the request is hidden in; ``random`` draws one from the seed."""
     position: Literal["random", "start", "middle", "end"] = "random"
-    """Where in the document the request goes; ``random`` draws a paragraph
+    """Position of the request in the document; ``random`` draws a paragraph
     break from the seed."""
 
 

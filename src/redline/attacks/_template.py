@@ -2,7 +2,7 @@
 
 Accepted files, chosen by suffix:
 
-- ``.json``: a list of templates, or an object whose ``templates`` key holds
+- ``.json``: a list of templates, or an object whose ``templates`` key contains
   that list. A template is a string or an object with a ``template`` string
   and an optional ``name``.
 - ``.jsonl``: one template per line, a JSON string or such an object.
@@ -79,7 +79,7 @@ def load_templates(path: Path | str) -> list[Template]:
 
     Raises:
         TemplateError: The path is missing, unreadable or malformed, or
-            holds no template. The message names the file and, where known,
+            contains no template. The message names the file and, where known,
             the line.
     """
     path = Path(path)

@@ -143,6 +143,11 @@ class TranslationStrategy(Strategy):
             by its spec.
         api_key: API key of an ``openai:`` helper; never recorded.
         **params: The other fields of :class:`TranslationParams`.
+
+    Raises:
+        ConfigError: A parameter is missing or invalid, or the spec is
+            malformed. Building attempts raises TargetError when the helper
+            fails or returns an empty translation.
     """
 
     name = "translation"
