@@ -9,6 +9,7 @@ from sklearn.metrics import average_precision_score, cohen_kappa_score, roc_auc_
 
 from redline.calibration import (
     ConfusionMatrix,
+    Estimate,
     Prediction,
     average_precision,
     cohen_kappa,
@@ -318,3 +319,11 @@ def test_estimate_format():
     kappa = compute_metrics(WORKED).kappa
     assert kappa.format() == "0.700 [0.561, 0.839]"
     assert compute_metrics([]).kappa.format() == "n/a"
+
+
+def test_estimate_format_drops_negative_zero():
+    assert Estimate(-1e-17, -1e-17, 0.0).format() == "0.000 [0.000, 0.000]"
+
+
+def test_estimate_format_in_percent():
+    assert Estimate(0.5, 0.25, 0.75).format(percent=True) == "50.0% [25.0, 75.0]"

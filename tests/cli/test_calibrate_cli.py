@@ -278,3 +278,72 @@ def test_other_version_is_not_calibrated(tmp_path, fake_server):
     run_suite(tmp_path, fake_server, db)
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert all(entry["calibration"] is None for entry in report["classifiers"])
+
+
+CASCADE_TIERS = (
+    "tiers=[{classifier: toxicity, escalate: [0.2, 0.8]}, {classifier: pii}]"
+)
+
+
+def test_cascade_calibration_matches_run(labels, tmp_path, fake_server):
+    db = tmp_path / "r.db"
+    calibrated = invoke(
+        "calibrate",
+        "cascade",
+        "--labels",
+        str(labels),
+        "--db",
+        str(db),
+        "--option",
+        CASCADE_TIERS,
+        "--positive",
+        "compliance",
+        "--negative",
+        "refusal",
+    )
+    assert calibrated.exit_code == 0, calibrated.output
+    suite = write_jsonl_suite(tmp_path / "s.jsonl", [f"prompt {i}" for i in range(6)])
+    run = invoke(
+        "run",
+        "--suite",
+        str(suite),
+        "--target",
+        "openai:m",
+        "--base-url",
+        fake_server.base_url,
+        "--classifiers",
+        "refusal,cascade",
+        "--classifier-option",
+        f"cascade.{CASCADE_TIERS}",
+        "--db",
+        str(db),
+        "--out",
+        str(tmp_path / "out"),
+        "--no-progress",
+    )
+    assert run.exit_code == 0, run.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    cascade = next(e for e in report["classifiers"] if e["name"] == "cascade")
+    assert cascade["calibration"]["n"] == 5
+    assert sum(cascade["by_tier"].values()) == cascade["verdicts"]
+    assert set(cascade["by_tier"]) <= {"toxicity", "pii"}
+
+
+def test_positive_value_leaves_default_negatives(tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_text("text,label\nhello,compliance\nbye,safe\n", encoding="utf-8")
+    result = invoke(
+        "calibrate",
+        "refusal",
+        "--labels",
+        str(path),
+        "--positive",
+        "compliance",
+        "--db",
+        str(tmp_path / "r.db"),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    confusion = json.loads(result.output)["metrics"]["confusion"]
+    assert confusion["tp"] + confusion["fn"] == 1
+    assert confusion["tn"] + confusion["fp"] == 1

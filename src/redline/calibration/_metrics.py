@@ -133,9 +133,11 @@ class Estimate:
             return "n/a"
 
         def show(number: float) -> str:
-            return f"{number * 100:.1f}" if percent else f"{number:.3f}"
+            text = f"{number * 100:.1f}" if percent else f"{number:.3f}"
+            # Round-off such as -1e-17 would otherwise print as "-0.000".
+            return text.lstrip("-") if float(text) == 0 else text
 
-        text = f"{self.value:.1%}" if percent else f"{self.value:.3f}"
+        text = show(self.value) + ("%" if percent else "")
         if self.low is None or self.high is None:
             return text
         return f"{text} [{show(self.low)}, {show(self.high)}]"

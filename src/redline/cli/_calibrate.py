@@ -57,7 +57,7 @@ ANY_OTHER = "*"
 )
 @click.option(
     "--prompt-column",
-    help="Column with the request the text answers; without it, no prompt is passed.",
+    help="Column with the request the text answers. Without it, no prompt is passed.",
 )
 @click.option(
     "--positive",
@@ -70,7 +70,8 @@ ANY_OTHER = "*"
     "--negative",
     metavar="V,...",
     help="Comma-separated label values of the negative class. '*' makes every "
-    "value outside --positive negative. Default: "
+    "value outside --positive negative. Default: the values below, less "
+    "those given in --positive: "
     f"{', '.join(sorted(DEFAULT_NEGATIVE))}.",
 )
 @click.option(
@@ -286,7 +287,9 @@ def _label_columns(
     positive_values = DEFAULT_POSITIVE if positive is None else _values(positive)
     negative_values: frozenset[str] | None
     if negative is None:
-        negative_values = DEFAULT_NEGATIVE
+        # Values moved to the positive class with --positive leave the default.
+        positive_normal = {value.strip().lower() for value in positive_values}
+        negative_values = DEFAULT_NEGATIVE - positive_normal
     elif negative.strip() == ANY_OTHER:
         negative_values = None
     else:

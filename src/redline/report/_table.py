@@ -73,7 +73,7 @@ def classifier_table(reports: tuple[ClassifierReport, ...]) -> Table:
     table.add_column("verdicts", justify="right")
     table.add_column("errors", justify="right")
     table.add_column("by tier", max_width=16)
-    table.add_column("calibration", min_width=40)
+    table.add_column("calibration")
     for report in reports:
         counts = report.counts
         tiers = "\n".join(f"{tier} {n}" for tier, n in counts.by_tier.items())
