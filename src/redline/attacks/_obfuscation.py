@@ -126,7 +126,7 @@ class ZeroWidthStrategy(Strategy):
     """Insert invisible zero-width characters between the request's characters."""
 
     name = "zero_width"
-    description = "Invisible zero-width characters inserted between letters"
+    description = "Invisible zero-width characters inserted after visible characters"
     family = "obfuscation"
     Params = ZeroWidthParams
 
