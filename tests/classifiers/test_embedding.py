@@ -256,7 +256,7 @@ def test_manifest_missing_key(artifact_copy):
 
 def test_tampered_classes_shape_error(artifact_copy):
     _edit_manifest(artifact_copy, classes=["compliance", "refusal", "partial"])
-    with pytest.raises(ConfigError, match=r"weights\.npy: shape \(1, 384\)"):
+    with pytest.raises(ConfigError, match=r"weights\.npy: shape \(1, 385\)"):
         load_artifact(artifact_copy)
 
 

@@ -221,23 +221,40 @@ def test_prompt_column_adds_features(refusal_labels, tmp_path):
     artifact = train_classifier(
         refusal_labels, tmp_path / "head", kind="refusal", columns=columns
     )
-    assert artifact.features == ["text_embedding", "prompt_embedding"]
-    assert artifact.weights.shape == (1, 768)
+    assert artifact.features == [
+        "text_embedding",
+        "prompt_embedding",
+        "refusal_rule_score",
+    ]
+    assert artifact.weights.shape == (1, 769)
 
 
-def test_rule_feature_adds_column(refusal_labels, tmp_path):
+def test_rule_feature_default_refusal(binary_artifact):
+    assert binary_artifact.features == ["text_embedding", "refusal_rule_score"]
+    assert binary_artifact.weights.shape == (1, 385)
+
+
+def test_rule_feature_default_content(category_artifact):
+    assert category_artifact.features == ["text_embedding"]
+
+
+def test_rule_feature_off(refusal_labels, tmp_path):
     artifact = train_classifier(
-        refusal_labels, tmp_path / "head", kind="refusal", rule_feature=True
+        refusal_labels, tmp_path / "head", kind="refusal", rule_feature=False
+    )
+    assert artifact.features == ["text_embedding"]
+    assert artifact.weights.shape == (1, 384)
+
+
+def test_rule_feature_on_content(refusal_labels, tmp_path):
+    artifact = train_classifier(
+        refusal_labels, tmp_path / "head", kind="content", rule_feature=True
     )
     assert artifact.features == ["text_embedding", "refusal_rule_score"]
-    assert artifact.weights.shape == (1, 385)
 
 
-def test_rule_feature_classifier_scores(refusal_labels, tmp_path):
-    artifact = train_classifier(
-        refusal_labels, tmp_path / "head", kind="refusal", rule_feature=True
-    )
-    verdict = EmbeddingClassifier(model=str(artifact.path)).classify_batch(
+def test_rule_feature_classifier_scores(binary_artifact):
+    verdict = EmbeddingClassifier(model=str(binary_artifact.path)).classify_batch(
         [ClassifierInput("I'm sorry, I can't help with that.")]
     )[0]
     assert verdict.flagged

@@ -32,8 +32,7 @@ import json
 import logging
 import math
 import os
-import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -287,55 +286,6 @@ def head_probabilities(
     shifted = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=1, keepdims=True)
-
-
-def save_artifact(
-    out: Path,
-    manifest: Mapping[str, Any],
-    weights: NDArray[np.float64],
-    bias: NDArray[np.float64],
-    *,
-    overwrite: bool = False,
-) -> EmbeddingArtifact:
-    """Write an artifact folder, replacing ``out`` only when it is complete.
-
-    ``manifest`` gets the format fields and the sha256 of the weight files
-    added before it is written.
-
-    Raises:
-        ConfigError: ``out`` exists and ``overwrite`` is false, or it cannot
-            be written.
-    """
-    import numpy as np
-
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise ConfigError(
-            f"{str(out)!r} already exists; choose another --out or pass --overwrite"
-        )
-    partial = out.with_name(f"{out.name}.partial-{os.getpid()}")
-    try:
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-        np.save(partial / WEIGHTS_FILE, np.asarray(weights, np.float64), False)
-        np.save(partial / BIAS_FILE, np.asarray(bias, np.float64), False)
-        full = {
-            "format": ARTIFACT_FORMAT,
-            "format_version": FORMAT_VERSION,
-            **manifest,
-            "files": {
-                name: file_sha256(partial / name) for name in (WEIGHTS_FILE, BIAS_FILE)
-            },
-        }
-        text = json.dumps(full, indent=2, ensure_ascii=False) + "\n"
-        (partial / MANIFEST_FILE).write_text(text, encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        os.replace(partial, out)
-    except OSError as exc:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise ConfigError(f"cannot write artifact {str(out)!r}: {exc}") from None
-    return load_artifact(out)
 
 
 def load_artifact(

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import logging
+import os
+import shutil
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,17 +24,22 @@ from typing import TYPE_CHECKING, Any
 from redline.calibration import LabelColumns, LabelledText, read_labels
 from redline.classifiers._base import ClassifierInput
 from redline.classifiers._embedding import (
+    ARTIFACT_FORMAT,
+    BIAS_FILE,
+    FORMAT_VERSION,
     KINDS,
+    MANIFEST_FILE,
     PROMPT_EMBEDDING,
     REFUSAL_RULE_SCORE,
     TEXT_EMBEDDING,
+    WEIGHTS_FILE,
     EmbeddingArtifact,
     build_features,
     file_sha256,
     head_probabilities,
+    load_artifact,
     load_encoder,
     require_module,
-    save_artifact,
 )
 from redline.errors import ConfigError, LabelsError
 
@@ -77,7 +85,7 @@ def train_classifier(
     test_fraction: float = 0.2,
     seed: int = 0,
     threshold: float = 0.5,
-    rule_feature: bool = False,
+    rule_feature: bool | None = None,
     batch_size: int = 32,
     overwrite: bool = False,
 ) -> EmbeddingArtifact:
@@ -98,7 +106,10 @@ def train_classifier(
         test_fraction: Share of rows held out for the reported metrics.
         seed: Seed of the split and of the cross-validation folds.
         threshold: Score at or above which the classifier flags a text.
-        rule_feature: Add the rule-based refusal detector's score as a feature.
+        rule_feature: Add the rule-based refusal detector's score as a
+            feature. None adds it to refusal heads only: on redline's
+            human-labelled refusal sample it raised 10-fold CV accuracy from
+            89.6% to 98.2% (``benchmarks/embedding_eval.py``).
         batch_size: Texts encoded per forward pass.
         overwrite: Replace ``out`` when it exists.
 
@@ -123,7 +134,7 @@ def train_classifier(
     features = [TEXT_EMBEDDING]
     if columns.prompt:
         features.append(PROMPT_EMBEDDING)
-    if rule_feature:
+    if rule_feature or (rule_feature is None and kind == "refusal"):
         features.append(REFUSAL_RULE_SCORE)
     encoder = load_encoder()
     logger.info("encoding %d labelled texts from %s", len(rows), labels_path)
@@ -175,6 +186,55 @@ def train_classifier(
     return save_artifact(
         Path(out), manifest, head.weights, head.bias, overwrite=overwrite
     )
+
+
+def save_artifact(
+    out: Path,
+    manifest: Mapping[str, Any],
+    weights: NDArray[np.float64],
+    bias: NDArray[np.float64],
+    *,
+    overwrite: bool = False,
+) -> EmbeddingArtifact:
+    """Write an artifact folder, replacing ``out`` only when it is complete.
+
+    ``manifest`` gets the format fields and the sha256 of the weight files
+    added before it is written.
+
+    Raises:
+        ConfigError: ``out`` exists and ``overwrite`` is false, or it cannot
+            be written.
+    """
+    import numpy as np
+
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise ConfigError(
+            f"{str(out)!r} already exists; choose another --out or pass --overwrite"
+        )
+    partial = out.with_name(f"{out.name}.partial-{os.getpid()}")
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        np.save(partial / WEIGHTS_FILE, np.asarray(weights, np.float64), False)
+        np.save(partial / BIAS_FILE, np.asarray(bias, np.float64), False)
+        full = {
+            "format": ARTIFACT_FORMAT,
+            "format_version": FORMAT_VERSION,
+            **manifest,
+            "files": {
+                name: file_sha256(partial / name) for name in (WEIGHTS_FILE, BIAS_FILE)
+            },
+        }
+        text = json.dumps(full, indent=2, ensure_ascii=False) + "\n"
+        (partial / MANIFEST_FILE).write_text(text, encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out) if out.is_dir() else out.unlink()
+        os.replace(partial, out)
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise ConfigError(f"cannot write artifact {str(out)!r}: {exc}") from None
+    return load_artifact(out)
 
 
 def split_indices(

@@ -86,9 +86,10 @@ def classifier_group() -> None:
     help="Score at or above which the classifier flags a text.",
 )
 @click.option(
-    "--rule-feature",
-    is_flag=True,
-    help="Add the rule-based refusal detector's score to the features.",
+    "--rule-feature/--no-rule-feature",
+    default=None,
+    help="Add the rule-based refusal detector's score to the features. "
+    "Default: on for --kind refusal, off for --kind content.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace --out when it exists.")
 def train_command(labels: Path, **options: Any) -> None:
