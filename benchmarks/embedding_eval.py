@@ -132,7 +132,7 @@ def labelled_set(
 
 
 def normalise(text: str) -> str:
-    """Return the text lower-cased with runs of spaces and end punctuation removed."""
+    """Return the text lower-cased, each run of whitespace one space, no end punctuation."""
     return re.sub(r"\s+", " ", text).strip().lower().rstrip(".!?")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -148,6 +149,18 @@ def test_classifier_kind_from_artifact(classifier):
 def test_classifier_version_names_artifact(classifier, artifact):
     digest = load_artifact(artifact).sha256
     assert classifier.version == f"format1-sha256:{digest[:12]}@0.5"
+
+
+def test_classify_async_same_scores(classifier):
+    async def classify_twice():
+        return await asyncio.gather(
+            classifier.classify(SAMPLES), classifier.classify(SAMPLES[::-1])
+        )
+
+    forward, backward = asyncio.run(classify_twice())
+    expected = [v.score for v in classifier.classify_batch(SAMPLES)]
+    assert [v.score for v in forward] == pytest.approx(expected, abs=1e-6)
+    assert [v.score for v in backward[::-1]] == pytest.approx(expected, abs=1e-6)
 
 
 def test_classifier_empty_batch(classifier):

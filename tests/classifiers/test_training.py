@@ -337,7 +337,7 @@ def test_invalid_options(refusal_labels, tmp_path, options, message):
 
 
 def test_test_fraction_too_small(refusal_labels, tmp_path):
-    with pytest.raises(ConfigError, match="cannot split 40 rows of 2 classes"):
+    with pytest.raises(ConfigError, match="failed to split 40 rows of 2 classes"):
         train_classifier(
             refusal_labels, tmp_path / "head", kind="refusal", test_fraction=0.01
         )

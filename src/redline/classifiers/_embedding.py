@@ -25,6 +25,7 @@ built, so ``import redline`` does not pay for them.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import importlib
@@ -32,6 +33,7 @@ import json
 import logging
 import math
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +120,8 @@ class Encoder:
         self.path = path
         self.sha256 = file_sha256(path / "model.safetensors")
         self.dim = int(model.get_embedding_dimension())
+        # Fast tokenizers raise "Already borrowed" when two threads share one.
+        self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> NDArray[np.float64]:
         """Return the L2-normalised embeddings of ``texts``, one row per text."""
@@ -125,13 +129,14 @@ class Encoder:
 
         if not texts:
             return np.zeros((0, self.dim))
-        embeddings = self._model.encode(
-            list(texts),
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with self._lock:
+            embeddings = self._model.encode(
+                list(texts),
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.asarray(embeddings, dtype=np.float64)
 
     def identity(self) -> dict[str, Any]:
@@ -514,6 +519,10 @@ class EmbeddingClassifier(Classifier):
     the refusal class of a refusal detector, the harmful classes of a content
     classifier. A multi-class content head with no negative class flags
     every text and only names its category.
+
+    NOTE: the encoder reads only the first 256 word pieces of a text (very
+    roughly 1,000 characters of English), so later text does not change the
+    score: a refusal that starts after that point is missed.
     """
 
     name = "embedding"
@@ -573,6 +582,10 @@ class EmbeddingClassifier(Classifier):
             for index, verdict in zip(chunk, chunk_verdicts, strict=True):
                 verdicts[index] = verdict
         return verdicts
+
+    async def classify(self, items: Sequence[ClassifierInput]) -> list[Verdict]:
+        """Judge a batch in a worker thread, so encoding does not block the event loop."""
+        return await asyncio.to_thread(self.classify_batch, items)
 
     def probabilities(self, items: Sequence[ClassifierInput]) -> NDArray[np.float64]:
         """Return the head's class probabilities, one row per input."""

@@ -49,8 +49,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Inverse regularisation strengths tried by cross-validation. Embeddings are
-# unit vectors with components near 0.05, so useful values of C are large.
+# Inverse regularisation strengths tried by cross-validation. Embedding
+# components are about 1/sqrt(384), near 0.05, so the chosen C is often 10 or more.
 C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 MAX_FOLDS = 5
 # A class needs rows in the held-out part and in each cross-validation fold.
@@ -145,7 +145,7 @@ def train_classifier(
         train, test = split_indices(names, test_fraction, seed)
     except ValueError as exc:
         raise ConfigError(
-            f"cannot split {len(names)} rows of {len(set(names))} classes with "
+            f"failed to split {len(names)} rows of {len(set(names))} classes with "
             f"test fraction {test_fraction:g}: {exc}; change --test-fraction"
         ) from None
     head = fit_head(matrix[train], [names[i] for i in train], seed)
@@ -233,7 +233,7 @@ def save_artifact(
         os.replace(partial, out)
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
-        raise ConfigError(f"cannot write artifact {str(out)!r}: {exc}") from None
+        raise ConfigError(f"failed to write artifact {str(out)!r}: {exc}") from None
     return load_artifact(out)
 
 

@@ -96,8 +96,9 @@ def train_command(labels: Path, **options: Any) -> None:
     """Train a classifier head on MiniLM embeddings of a labelled CSV/JSONL file.
 
     Holds out part of the rows, prints precision, recall, F1 and accuracy on
-    them, and writes an artifact folder for the 'embedding' classifier
-    (--classifiers embedding -o embedding.model=PATH).
+    them, and writes an artifact folder for the 'embedding' classifier. Use a
+    content head in a run with --classifiers refusal,embedding and a refusal
+    head with --classifiers embedding,toxicity, adding -o embedding.model=PATH.
     """
     from redline.classifiers import train_classifier
 
@@ -148,7 +149,7 @@ def _columns(options: dict[str, Any]) -> LabelColumns:
     )
     if options["positive"] and not options["negative"]:
         # Explicit positives with the default negatives would reject the file's
-        # other values; take every other value as negative instead.
+        # other values, so every value that is not positive counts as negative.
         negative = None
     return LabelColumns(
         text=options["text_column"],
