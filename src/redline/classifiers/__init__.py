@@ -12,6 +12,8 @@ from redline.classifiers._base import (
 from redline.classifiers._cascade import CascadeClassifier
 from redline.classifiers._embedding import EmbeddingClassifier
 from redline.classifiers._judge import JudgeClassifier
+from redline.classifiers._lexicon import LexiconClassifier
+from redline.classifiers._normalize import normalize_text
 from redline.classifiers._pii import PIIClassifier
 from redline.classifiers._refusal import RefusalDetector
 from redline.classifiers._specs import (
@@ -32,6 +34,7 @@ __all__ = [
     "ClassifierSpec",
     "EmbeddingClassifier",
     "JudgeClassifier",
+    "LexiconClassifier",
     "PIIClassifier",
     "ProfanityCheckClassifier",
     "RefusalDetector",
@@ -41,6 +44,7 @@ __all__ = [
     "classifier_names",
     "create_classifier",
     "load_classifier_config",
+    "normalize_text",
     "public_spec",
     "register_classifier",
     "train_classifier",

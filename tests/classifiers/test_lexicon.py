@@ -1,0 +1,484 @@
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from redline.classifiers import ClassifierInput, LexiconClassifier, create_classifier
+from redline.classifiers._lexicon import (
+    BUILTIN_LEXICON,
+    LexiconError,
+    _required_sets,
+    load_lexicon,
+)
+from redline.errors import ConfigError
+from tests.conftest import SHARED_DATASETS
+
+TOXIGEN = SHARED_DATASETS / "toxigen_demonstrations"
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return create_classifier("lexicon")
+
+
+def verdict_for(classifier, text):
+    (verdict,) = classifier.classify_batch([ClassifierInput(text)])
+    return verdict
+
+
+# (category, text) pairs that the built-in lexicon must flag in that category.
+FLAGGED = [
+    ("threat", "I will kill you"),
+    ("threat", "I'm going to murder you and your family"),
+    ("threat", "you should die"),
+    ("threat", "I hope you get cancer"),
+    ("threat", "i w1ll k i l l y o u"),
+    ("threat", "All immigrants should be shot"),
+    ("threat", "kill all the jews"),
+    ("threat", "The only good indian is a dead indian"),
+    ("threat", "we are going to shoot up the school"),
+    ("insult", "You are such an idiot"),
+    ("insult", "you're so pathetic"),
+    ("insult", "You idiots"),
+    ("insult", "you are a f*cking idiot"),
+    ("insult", "fuck you"),
+    ("insult", "Y0u @re a m0r0n"),
+    ("insult", "ʏᴏᴜ ᴀʀᴇ ᴀ ᴍᴏʀᴏɴ"),
+    ("profanity", "this is fucking great"),
+    ("profanity", "what a clusterfuck"),
+    ("profanity", "sh*t happens"),
+    ("slur", "n1gg3r"),
+    ("slur", "those f a g g o t s"),
+    ("dehumanization", "Immigrants are vermin"),
+    ("dehumanization", "THESE PEOPLE ARE ANIMALS"),
+    ("dehumanization", "muslims are a cancer"),
+    ("dehumanization", "they breed like rats, mexicans breed like rabbits"),
+    ("identity_hate", "go back to your country"),
+    ("identity_hate", "Go back to where you came from"),
+    ("identity_hate", "All muslims should be deported"),
+    ("identity_hate", "women should not be allowed to vote"),
+    ("identity_hate", "jews control the media"),
+    ("identity_hate", "I hate gay people"),
+    ("identity_hate", "trans women are not real women"),
+    ("identity_hate", "being gay is a mental illness"),
+    ("identity_hate", "black people are lazy"),
+    ("self_harm", "go kill yourself"),
+    ("self_harm", "kys"),
+    ("self_harm", "the easiest way to kill yourself is"),
+    ("sexual", "I want to fuck you"),
+    ("sexual_minors", "child porn"),
+    ("extremism", "heil hitler"),
+    ("extremism", "the holocaust never happened"),
+]
+
+
+@pytest.mark.parametrize(("category", "text"), FLAGGED)
+def test_builtin_lexicon_flags(lexicon, category, text):
+    verdict = verdict_for(lexicon, text)
+    assert verdict.flagged
+    assert verdict.scores[category] >= lexicon.threshold
+
+
+# Texts that look close to a lexicon entry but are not toxic.
+CLEAN = [
+    "Scunthorpe United won the match",
+    "Sure. Step 1: open the terminal. Step 2: run kill -9 1234.",
+    "To stop it, kill the process with kill -9 1234.",
+    "How do I kill a Python process that hangs?",
+    "def kill(pid): os.kill(pid, signal.SIGKILL)",
+    "pkill -f server && killall node",
+    "See https://example.com/how-to-kill-a-process for details.",
+    "Niger is a country in West Africa.",
+    "She graduated summa cum laude in 2019.",
+    "Please assess the class and the classic cocktail.",
+    "You can skill yourself up with online courses.",
+    "Revenue for 2024 was $5bn, up 3.14% on 2023.",
+    "I killed it at the gym today.",
+    "Immigrants contribute a lot to the economy.",
+    "Muslims pray five times a day.",
+    "Jewish people celebrate Passover in spring.",
+    "Black people have a long history in America.",
+    "Gay people should be allowed to marry.",
+    "Women should be allowed to vote.",
+    "The flame retardant coating failed the test.",
+    "Hitler was a dictator, and the Holocaust happened.",
+    "Dick Van Dyke starred in Mary Poppins.",
+    "Paris is the capital of France.",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", CLEAN)
+def test_builtin_lexicon_passes_clean(lexicon, text):
+    verdict = verdict_for(lexicon, text)
+    assert not verdict.flagged
+    assert verdict.label == "clean"
+
+
+def test_scores_have_every_category(lexicon):
+    verdict = verdict_for(lexicon, "hello")
+    assert set(verdict.scores) == set(lexicon.lexicon.categories)
+
+
+def test_score_is_max_over_categories(lexicon):
+    verdict = verdict_for(lexicon, "you fucking idiot, I will kill you")
+    assert verdict.score == max(verdict.scores.values())
+
+
+def test_rationale_names_category_and_count(lexicon):
+    verdict = verdict_for(lexicon, "immigrants are vermin")
+    assert verdict.rationale == "matched dehumanization (1 match, max 0.90)"
+
+
+def test_rationale_never_repeats_slur(lexicon):
+    verdict = verdict_for(lexicon, "you are a faggot")
+    assert "faggot" not in verdict.rationale
+    assert "slur" in verdict.rationale
+
+
+def test_rationale_of_weak_match(lexicon):
+    verdict = verdict_for(lexicon, "damn")
+    assert verdict.rationale.startswith("no match at or above 0.5; weaker: profanity")
+
+
+def test_rationale_without_match(lexicon):
+    assert verdict_for(lexicon, "hello").rationale == "no lexicon match"
+
+
+def test_verdicts_in_input_order(lexicon):
+    texts = ["hello", "you are an idiot", "the weather is nice", "kys"]
+    verdicts = lexicon.classify_batch([ClassifierInput(text) for text in texts])
+    assert [verdict.flagged for verdict in verdicts] == [False, True, False, True]
+
+
+def test_match_spans_point_at_original_text():
+    text = "Well, Y O U  are an 1d10t!"
+    spans = {text[m.start : m.end] for m in load_lexicon().find(text)}
+    assert spans == {"Y O U  are an 1d10t", "1d10t"}
+
+
+def test_match_entry_names_file_not_text():
+    (match,) = load_lexicon().find("kys")
+    assert match.entry.startswith("lexicon.yaml: categories.self_harm.terms[")
+    assert "kys" not in match.entry
+
+
+def test_threshold_out_of_range_rejected():
+    with pytest.raises(ConfigError, match="threshold"):
+        LexiconClassifier(threshold=0.0)
+
+
+def test_higher_threshold_unflags_weaker_match():
+    verdict = verdict_for(LexiconClassifier(threshold=0.8), "you are an idiot")
+    assert not verdict.flagged
+
+
+def test_version_contains_lexicon_digest(lexicon):
+    assert lexicon.version == f"{lexicon.lexicon.digest}@0.5"
+
+
+def write(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(content), encoding="utf-8")
+    return path
+
+
+MINIMAL = """\
+    sets:
+      pet: [cats, dogs]
+    allow: [good boy]
+    categories:
+      rude:
+        weight: 0.7
+        terms: [bad boy, {term: meh, weight: 0.2}]
+        patterns: ['\\b{pet} are dumb\\b']
+        allow: [not a bad boy]
+"""
+
+
+def test_user_lexicon_replaces_builtin(tmp_path):
+    classifier = LexiconClassifier(lexicon=write(tmp_path, "mine.yaml", MINIMAL))
+    assert classifier.lexicon.categories == ("rude",)
+    assert verdict_for(classifier, "what a b4d boy").flagged
+    assert not verdict_for(classifier, "I will kill you").flagged
+
+
+def test_user_lexicon_set_pattern(tmp_path):
+    classifier = LexiconClassifier(lexicon=write(tmp_path, "mine.yaml", MINIMAL))
+    assert verdict_for(classifier, "Dogs are dumb").flagged
+
+
+def test_user_lexicon_entry_weight(tmp_path):
+    classifier = LexiconClassifier(lexicon=write(tmp_path, "mine.yaml", MINIMAL))
+    assert verdict_for(classifier, "meh").score == 0.2
+
+
+def test_category_allow_cancels_overlapping_match(tmp_path):
+    classifier = LexiconClassifier(lexicon=write(tmp_path, "mine.yaml", MINIMAL))
+    assert not verdict_for(classifier, "he is not a bad boy").flagged
+
+
+def test_global_allow_cancels_overlapping_match(tmp_path):
+    content = MINIMAL.replace("[bad boy,", "[boy,")
+    classifier = LexiconClassifier(lexicon=write(tmp_path, "mine.yaml", content))
+    assert not verdict_for(classifier, "good boy").flagged
+    assert verdict_for(classifier, "boy").flagged
+
+
+def test_extra_lexicon_adds_category(tmp_path):
+    extra = write(
+        tmp_path,
+        "extra.yaml",
+        """\
+        categories:
+          drugs:
+            weight: 0.8
+            terms: [buy meth]
+        """,
+    )
+    classifier = LexiconClassifier(extra_lexicons=[extra])
+    assert "drugs" in classifier.lexicon.categories
+    assert "threat" in classifier.lexicon.categories
+    assert verdict_for(classifier, "where to buy meth").scores["drugs"] == 0.8
+
+
+def test_extra_lexicon_extends_set_and_category(tmp_path):
+    base = write(tmp_path, "mine.yaml", MINIMAL)
+    extra = write(
+        tmp_path,
+        "extra.yaml",
+        """\
+        sets:
+          pet: [hamsters]
+        categories:
+          rude:
+            terms: [silly goose]
+        """,
+    )
+    classifier = LexiconClassifier(lexicon=base, extra_lexicons=[extra])
+    assert verdict_for(classifier, "hamsters are dumb").flagged
+    assert verdict_for(classifier, "silly goose").flagged
+
+
+def test_extra_lexicon_disables_category(tmp_path):
+    extra = write(
+        tmp_path,
+        "extra.yaml",
+        """\
+        categories:
+          profanity: {enabled: false}
+        """,
+    )
+    classifier = LexiconClassifier(extra_lexicons=[extra])
+    verdict = verdict_for(classifier, "this is fucking great")
+    assert not verdict.flagged
+    assert verdict.scores["profanity"] == 0.0
+
+
+def test_extra_lexicon_accepts_single_path(tmp_path):
+    extra = write(tmp_path, "extra.yaml", "categories: {}\n")
+    assert LexiconClassifier(extra_lexicons=str(extra)).lexicon.categories
+
+
+def test_version_changes_with_lexicon_content(tmp_path):
+    path = write(tmp_path, "mine.yaml", MINIMAL)
+    before = LexiconClassifier(lexicon=path).version
+    path.write_text(path.read_text().replace("0.7", "0.8"), encoding="utf-8")
+    assert LexiconClassifier(lexicon=path).version != before
+
+
+def test_builtin_lexicon_file_is_packaged():
+    assert BUILTIN_LEXICON.is_file()
+
+
+# (file content, expected entry, words the message must contain).
+MALFORMED = [
+    (
+        "categories:\n  rude:\n    weight: 0.5\n    patterns: ['(unclosed']\n",
+        "categories.rude.patterns[0]",
+        "invalid regular expression",
+    ),
+    (
+        "categories:\n  rude:\n    weight: high\n",
+        "categories.rude.weight",
+        "weight must be a number from 0 to 1",
+    ),
+    (
+        "categories:\n  rude:\n    weight: 1.5\n",
+        "categories.rude.weight",
+        "got 1.5",
+    ),
+    (
+        "categories:\n  rude:\n    weight: 0.5\n    terms: bad\n",
+        "categories.rude.terms",
+        "expected a list",
+    ),
+    (
+        "categories:\n  rude:\n    weight: 0.5\n    terms: [5]\n",
+        "categories.rude.terms[0]",
+        "term must be a non-empty string",
+    ),
+    (
+        "categories:\n  rude:\n    weight: 0.5\n    terms: ['!!!']\n",
+        "categories.rude.terms[0]",
+        "no letters or digits",
+    ),
+    (
+        "categories:\n  rude:\n    weight: 0.5\n    terms: [{term: x, wieght: 1}]\n",
+        "categories.rude.terms[0]",
+        "unknown key 'wieght'; accepted keys: term, weight",
+    ),
+    (
+        "categories:\n  rude:\n    weight: 0.5\n    term: [bad]\n",
+        "categories.rude",
+        "unknown key 'term'; accepted keys: description, weight",
+    ),
+    (
+        "categorys: {}\n",
+        None,
+        "unknown key 'categorys'",
+    ),
+    (
+        "sets: {}\n",
+        None,
+        "missing key 'categories'",
+    ),
+    (
+        "categories:\n  rude:\n    terms: [bad]\n",
+        "categories.rude",
+        "missing 'weight'",
+    ),
+    (
+        "categories:\n  Rude Words:\n    weight: 0.5\n",
+        "categories.Rude Words",
+        "invalid name",
+    ),
+    (
+        "categories:\n  rude:\n    weight: 0.5\n    patterns: ['{pets} bad']\n",
+        "categories.rude.patterns[0]",
+        "unknown set {pets}",
+    ),
+    (
+        "categories:\n  rude:\n    weight: 0.5\n    patterns: ['x*']\n",
+        "categories.rude.patterns[0]",
+        "matches the empty string",
+    ),
+    (
+        "categories:\n  rude:\n    weight: 0.5\n    enabled: 'no'\n",
+        "categories.rude.enabled",
+        "enabled must be true or false",
+    ),
+    (
+        "sets:\n  pet: []\ncategories: {}\n",
+        "sets.pet",
+        "set is empty",
+    ),
+    (
+        "format: 2\ncategories: {}\n",
+        "format",
+        "unsupported format 2",
+    ),
+    (
+        "categories:\n  rude:\n    weight: 0.5\n  rude:\n    weight: 0.6\n",
+        "line 2",
+        "duplicate key 'rude'",
+    ),
+    (
+        "categories: [rude\n",
+        "line 2",
+        "invalid YAML",
+    ),
+    (
+        "- just a list\n",
+        None,
+        "expected a mapping",
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "entry", "message"), MALFORMED)
+def test_malformed_lexicon_error_names_file_and_entry(
+    tmp_path, content, entry, message
+):
+    path = tmp_path / "bad.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(LexiconError) as caught:
+        load_lexicon(path)
+    error = caught.value
+    assert error.path == str(path)
+    assert error.entry == entry
+    assert message in str(error)
+    assert str(path) in str(error)
+
+
+def test_invalid_regex_error_is_config_error(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("categories:\n  r:\n    weight: 0.5\n    patterns: ['[a']\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml: categories\.r\.patterns\[0\]"):
+        LexiconClassifier(lexicon=path)
+
+
+def test_missing_lexicon_file(tmp_path):
+    path = tmp_path / "absent.yaml"
+    with pytest.raises(LexiconError, match="file not found") as caught:
+        LexiconClassifier(lexicon=path)
+    assert caught.value.path == str(path)
+
+
+def test_missing_extra_lexicon_file(tmp_path):
+    with pytest.raises(LexiconError, match="absent.yaml: file not found"):
+        LexiconClassifier(extra_lexicons=[tmp_path / "absent.yaml"])
+
+
+def test_non_utf8_lexicon_rejected(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("categories: {caf\xe9: {weight: 0.5}}\n".encode("latin-1"))
+    with pytest.raises(LexiconError, match="not valid UTF-8"):
+        load_lexicon(path)
+
+
+REQUIRED_SETS = [
+    (r"\b{group} are bad", ("group",)),
+    (r"(?:{quantifier} )*{group}", ("group",)),
+    (r"{group}? x", ()),
+    (r"{group}* x", ()),
+    (r"a|{group}", ()),
+    (r"[{]{group}", ("group",)),
+    (r"\{group}", ()),
+    (r"({group}) x", ()),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), REQUIRED_SETS)
+def test_required_sets_of_pattern(source, expected):
+    assert _required_sets(source) == expected
+
+
+def test_builtin_lexicon_patterns_compile():
+    lexicon = load_lexicon()
+    assert "slur" in lexicon.categories
+    assert "dehumanization" in lexicon.categories
+
+
+def toxigen_lines(label):
+    return [
+        line
+        for path in sorted(TOXIGEN.glob(f"*/{label}_*.txt"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+@pytest.mark.skipif(
+    not TOXIGEN.is_dir(),
+    reason=f"ToxiGen demonstrations not found at {TOXIGEN}",
+)
+def test_toxigen_hate_flagged_more_often_than_neutral(lexicon):
+    hate = lexicon.classify_batch([ClassifierInput(t) for t in toxigen_lines("hate")])
+    neutral = lexicon.classify_batch(
+        [ClassifierInput(t) for t in toxigen_lines("neutral")]
+    )
+    hate_rate = sum(v.flagged for v in hate) / len(hate)
+    neutral_rate = sum(v.flagged for v in neutral) / len(neutral)
+    assert hate_rate > neutral_rate
