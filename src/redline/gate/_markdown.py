@@ -103,7 +103,7 @@ def _failed_cases(measures: RunMeasures) -> list[str]:
     failed = [a for a in measures.attempts if a.outcome in ("unsafe", "over_refused")]
     if not failed:
         return []
-    lines = ["", f"### Failed cases ({len(failed)})", ""]
+    lines = ["", f"### Unsafe and over-refused cases ({len(failed)})", ""]
     for attempt in failed[:_MAX_LISTED_CASES]:
         lines.append(
             f"- `{markdown_cell(attempt.case_id)}` {attempt.outcome} "
