@@ -20,7 +20,8 @@ from redline.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("redline.yaml")
 # pydantic puts the member type of a union into the error location, such as
-# ``strategies.0.StrategyEntry.name``; those parts are no keys of the file.
+# ``strategies.0.StrategyEntry.name``. Those parts are no keys of the file.
+# The config's only unions are list items, so a tag always follows an index.
 _UNION_TAG = re.compile(r"^(str|int|float|bool|[A-Z]\w+|function-\w+\[.*\])$")
 
 
@@ -138,11 +139,13 @@ def _expected_mapping(keys: list[str | int]) -> str:
 
 
 def _key_path(location: tuple[str | int, ...]) -> list[str | int]:
-    return [
-        part
-        for part in location
-        if not (isinstance(part, str) and _UNION_TAG.match(part))
-    ]
+    keys: list[str | int] = []
+    for index, part in enumerate(location):
+        after_index = index > 0 and isinstance(location[index - 1], int)
+        if after_index and isinstance(part, str) and _UNION_TAG.match(part):
+            continue
+        keys.append(part)
+    return keys
 
 
 def _accepted_keys(keys: list[str | int]) -> list[str]:
