@@ -102,6 +102,7 @@ def test_category_s_code_normalised():
             "suites: core\n",
             "suites: invalid value 'core'; input should be a valid list",
         ),
+        ("targets:\n  Prod: {spec: 3}\n", "targets.Prod.spec: invalid value 3"),
         ("version: 2\n", "version: invalid value 2; accepted: 1"),
         ("ownr: me\n", "ownr: unknown key 'ownr'; accepted keys: version, project"),
     ],
