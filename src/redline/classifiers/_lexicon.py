@@ -50,7 +50,7 @@ import functools
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -461,6 +461,28 @@ class _TextWord:
     skeleton: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """A match or an allowed phrase in the normalised text.
+
+    ``category`` is None for an allow phrase that applies to every category.
+    """
+
+    category: str | None
+    weight: float
+    start: int
+    end: int
+    label: str
+
+    def overlaps(self, allowed: _Span) -> bool:
+        """Check whether an allowed span overlaps this match and covers its category."""
+        return (
+            self.start < allowed.end
+            and allowed.start < self.end
+            and allowed.category in (None, self.category)
+        )
+
+
 # Phrases of up to this many words also match with any of their words written
 # together ("i will killyou"); longer ones only with all of them together.
 _MAX_JOINED_WORDS = 6
@@ -744,43 +766,46 @@ class Lexicon:
         """Return the matches in a text that no allow phrase cancels, by offset."""
         normalized = self._unmask(normalize_with_offsets(text))
         words = [
-            _TextWord(match.start(), match.end(), word, _skeleton(word))
+            _TextWord(
+                match.start(), match.end(), match.group(), _skeleton(match.group())
+            )
             for match in _WORD.finditer(normalized.text)
-            for word in (match.group(),)
         ]
         allowed = [
-            (words[first].start, words[last - 1].end, phrase.category)
+            _Span(phrase.category, 0.0, words[first].start, words[last - 1].end, "")
             for first, last, phrase in self._allow.find(words)
         ]
-        found: list[tuple[str, float, int, int, str]] = []
+        matches = []
+        for span in [*self._term_spans(words), *self._pattern_spans(normalized.text)]:
+            if not any(span.overlaps(allow) for allow in allowed):
+                start, end = normalized.source_span(span.start, span.end)
+                category = span.category or ""
+                matches.append(
+                    LexiconMatch(category, span.weight, start, end, span.label)
+                )
+        return sorted(matches, key=lambda match: (match.start, match.end))
+
+    def _term_spans(self, words: list[_TextWord]) -> Iterator[_Span]:
         for first, last, phrase in self._terms.find(words):
-            category = phrase.category or ""
             start, end = words[first].start, words[last - 1].end
-            found.append((category, phrase.weight, start, end, phrase.label))
+            yield _Span(phrase.category, phrase.weight, start, end, phrase.label)
+
+    def _pattern_spans(self, text: str) -> Iterator[_Span]:
         present: dict[str, bool] = {}
         for pattern in self._patterns:
             if not all(
-                self._set_present(name, normalized.text, present)
-                for name in pattern.required_sets
+                self._set_present(name, text, present) for name in pattern.required_sets
             ):
                 continue
-            for match in pattern.regex.finditer(normalized.text):
+            for match in pattern.regex.finditer(text):
                 if match.end() > match.start():
-                    found.append(
-                        (
-                            pattern.category,
-                            pattern.weight,
-                            match.start(),
-                            match.end(),
-                            pattern.label,
-                        )
+                    yield _Span(
+                        pattern.category,
+                        pattern.weight,
+                        match.start(),
+                        match.end(),
+                        pattern.label,
                     )
-        matches = [
-            self._to_match(normalized, *item)
-            for item in found
-            if not _is_allowed(item[0], item[2], item[3], allowed)
-        ]
-        return sorted(matches, key=lambda match: (match.start, match.end))
 
     def _set_present(self, name: str, text: str, cache: dict[str, bool]) -> bool:
         if name not in cache:
@@ -836,29 +861,6 @@ class Lexicon:
         if len(fits) > 1:
             fits = [known for known in fits if known in self._term_words]
         return fits[0] if len(fits) == 1 else unmasked
-
-    @staticmethod
-    def _to_match(
-        normalized: NormalizedText,
-        category: str,
-        weight: float,
-        start: int,
-        end: int,
-        label: str,
-    ) -> LexiconMatch:
-        source_start, source_end = normalized.source_span(start, end)
-        return LexiconMatch(category, weight, source_start, source_end, label)
-
-
-def _is_allowed(
-    category: str, start: int, end: int, allowed: list[tuple[int, int, str | None]]
-) -> bool:
-    return any(
-        start < allowed_end
-        and allowed_start < end
-        and allowed_category in (None, category)
-        for allowed_start, allowed_end, allowed_category in allowed
-    )
 
 
 def load_lexicon(
