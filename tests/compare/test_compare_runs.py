@@ -173,3 +173,15 @@ def test_json_form_has_discordant_counts(golden):
     assert safety["metric"] == "safety_pass_rate"
     assert safety["discordant"] == {"worse": 8, "better": 1}
     assert data["verdict"] == "regressed"
+
+
+def test_classifier_order_still_comparable(golden, tmp_path):
+    db = golden[0]
+    suite = write_golden_suite(tmp_path / "golden.jsonl")
+    reordered = run_with(
+        baseline_responder, suite, db, classifiers=["toxicity", "refusal"]
+    )
+    with Store(db) as store:
+        comparison = compare_runs(store, golden[1], reordered)
+    assert comparison.differences == ()
+    assert comparison.verdict == "no significant change"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -501,7 +502,7 @@ def _differences(base: RunRecord, candidate: RunRecord, shared: int) -> list[str
             f"{candidate.suite_fingerprint[:12]} ({candidate.suite_name} "
             f"{candidate.suite_version}) in {candidate.run_id}"
         )
-    if base.classifiers != candidate.classifiers:
+    if _identity_set(base.classifiers) != _identity_set(candidate.classifiers):
         differences.append(
             f"classifiers differ: {_classifier_names(base.classifiers)} in "
             f"{base.run_id} vs {_classifier_names(candidate.classifiers)} in "
@@ -510,6 +511,11 @@ def _differences(base: RunRecord, candidate: RunRecord, shared: int) -> list[str
     if shared == 0:
         differences.append("the runs share no case id")
     return differences
+
+
+def _identity_set(classifiers: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Return the classifier identities in a form where their order does not count."""
+    return {json.dumps(identity, sort_keys=True) for identity in classifiers}
 
 
 def _classifier_names(classifiers: Sequence[Mapping[str, Any]]) -> str:
