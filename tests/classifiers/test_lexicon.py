@@ -3,6 +3,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from redline.classifiers import ClassifierInput, LexiconClassifier, create_classifier
 from redline.classifiers._lexicon import (
@@ -482,3 +484,88 @@ def test_toxigen_hate_flagged_more_often_than_neutral(lexicon):
     hate_rate = sum(v.flagged for v in hate) / len(hate)
     neutral_rate = sum(v.flagged for v in neutral) / len(neutral)
     assert hate_rate > neutral_rate
+
+
+def test_phrase_matches_with_words_joined():
+    categories = {m.category for m in load_lexicon().find("i will killyou")}
+    assert "threat" in categories
+
+
+def test_term_matches_plural():
+    assert {m.category for m in load_lexicon().find("morons")} == {"insult"}
+
+
+def test_term_matches_doubled_letter():
+    assert {m.category for m in load_lexicon().find("iddiot")} == {"insult"}
+
+
+def test_doubled_term_letter_needs_two():
+    assert load_lexicon().find("Niger") == []
+
+
+def test_masked_word_with_two_fits_skipped(tmp_path):
+    content = "categories:\n  rude:\n    weight: 0.7\n    terms: [bard, bird]\n"
+    lexicon = load_lexicon(write(tmp_path, "mine.yaml", content))
+    assert lexicon.find("b*rd") == []
+    assert len(lexicon.find("b*rds and a bi*rd")) == 1
+
+
+def test_masked_letter_resolved_for_patterns(lexicon):
+    verdict = verdict_for(lexicon, "you are a f*cking idiot")
+    assert verdict.scores["insult"] == 0.75
+
+
+settings_for_find = settings(max_examples=300, deadline=None)
+# Words from the built-in lexicon and its look-alikes, so that random texts
+# reach terms, patterns, masks and allow phrases.
+WORDS = [
+    "you",
+    "are",
+    "a",
+    "an",
+    "idiot",
+    "1d10t",
+    "f*cking",
+    "k i l l",
+    "kill",
+    "yourself",
+    "immigrants",
+    "vermin",
+    "should",
+    "be",
+    "deported",
+    "go",
+    "back",
+    "to",
+    "your",
+    "country",
+    "the",
+    "process",
+    "-9",
+    "*",
+    "**",
+    "s",
+    "ѕсunthоrре",
+    "jews",
+    "all",
+    "die",
+    "i",
+    "will",
+    "kys",
+    "!!!",
+    "\u200b",
+]
+
+
+@settings_for_find
+@given(st.text(max_size=120))
+def test_find_spans_within_text(text):
+    for match in load_lexicon().find(text):
+        assert 0 <= match.start < match.end <= len(text)
+
+
+@settings_for_find
+@given(st.lists(st.sampled_from(WORDS), max_size=12).map(" ".join))
+def test_find_on_lexicon_words_never_raises(text):
+    for match in load_lexicon().find(text):
+        assert match.category in load_lexicon().categories
