@@ -163,8 +163,11 @@ def measure_run(
         prices: Token prices by target spec or model name.
     """
     run = store.get_run(run_id)
-    has_strategies = _has_strategy_column(store)
-    attempts = tuple(_read_attempts(store, run.run_id, has_strategies))
+    columns = {row[1] for row in store.query("PRAGMA table_info(attempts)")}
+    # Databases written before attack strategies have no strategy per
+    # attempt, so their strategy scopes are "no data".
+    has_strategies = "strategy" in columns
+    attempts = tuple(_read_attempts(store, run.run_id, columns))
     groups: dict[str, list[AttemptFacts]] = defaultdict(list)
     for attempt in attempts:
         groups[category_scope(attempt.category)].append(attempt)
@@ -177,22 +180,17 @@ def measure_run(
     return RunMeasures(run, attempts, scopes, has_strategies)
 
 
-def _has_strategy_column(store: Store) -> bool:
-    # NOTE: no stored run has a strategy column yet; strategy scopes read one
-    # named "strategy" once the runner stores it, and are "no data" until then.
-    columns = {row[1] for row in store.query("PRAGMA table_info(attempts)")}
-    return "strategy" in columns
-
-
 def _read_attempts(
-    store: Store, run_id: str, has_strategies: bool
+    store: Store, run_id: str, columns: set[str]
 ) -> Iterable[AttemptFacts]:
-    strategy = "strategy" if has_strategies else "NULL"
+    strategy = "strategy" if "strategy" in columns else "NULL"
+    # Attack attempts of a case share its seq; attempt_index orders them.
+    order = "seq, attempt_index" if "attempt_index" in columns else "seq"
     rows = store.query(
         "SELECT case_id, category, expected, severity, outcome, flagged, latency_s, "
         f"prompt_tokens, completion_tokens, {strategy}, "
         "COALESCE(unassessed_reason, error_kind), response_text "
-        "FROM attempts WHERE run_id = ? ORDER BY seq",
+        f"FROM attempts WHERE run_id = ? ORDER BY {order}",
         (run_id,),
     )
     for row in rows:
