@@ -396,6 +396,26 @@ MALFORMED = [
         None,
         "expected a mapping",
     ),
+    (
+        "",
+        None,
+        "file is empty",
+    ),
+    (
+        "categories:\n  rude:\n    weight: 0.5\n    patterns: ['\\bBad\\b']\n",
+        "categories.rude.patterns[0]",
+        "contains uppercase letters",
+    ),
+    (
+        'categories:\n  rude:\n    weight: 0.5\n    patterns: ["you\'re bad"]\n',
+        "categories.rude.patterns[0]",
+        "apostrophe inside a word",
+    ),
+    (
+        "categories:\n  rude:\n    weight: 0.5\n    terms: ['f*ck']\n",
+        "categories.rude.terms[0]",
+        "contains '*'",
+    ),
 ]
 
 
@@ -569,3 +589,11 @@ def test_find_spans_within_text(text):
 def test_find_on_lexicon_words_never_raises(text):
     for match in load_lexicon().find(text):
         assert match.category in load_lexicon().categories
+
+
+def test_pattern_escapes_may_be_uppercase(tmp_path):
+    content = (
+        "categories:\n  rude:\n    weight: 0.5\n    patterns: ['\\bbad\\W+boy\\b']\n"
+    )
+    lexicon = load_lexicon(write(tmp_path, "mine.yaml", content))
+    assert len(lexicon.find("Bad, boy!")) == 1

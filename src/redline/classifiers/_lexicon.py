@@ -30,9 +30,10 @@ word stands for one letter (``f*ck``) when one lexicon word fits, and a
 phrase of up to six words also matches with some of its words written
 together (``i will killyou``). Patterns are searched in the normalised
 text, so they must be written in its form: lowercase, apostrophes removed
-(``youre``, ``dont``, ``ill`` for "I'll"), single spaces. ``{name}`` in a
-pattern matches any item of the set ``name`` as whole words, with an
-optional final ``s``.
+(``youre``, ``dont``, ``ill`` for "I'll"), single spaces. Loading rejects
+a pattern with uppercase letters or an apostrophe inside a word, because it
+could never match. ``{name}`` in a pattern matches any item of the set
+``name`` as whole words, with an optional final ``s``.
 
 An allow phrase cancels every match that overlaps it. The score of a
 category is the highest weight among its matches, where an entry's own
@@ -306,6 +307,8 @@ def _merge_file(spec: _Spec, path: Path) -> None:
     """Check one lexicon file and merge it into ``spec``."""
     document, data = _read_file(path)
     name = str(path)
+    if document is None:
+        raise LexiconError("file is empty; add a 'categories' mapping", path=name)
     top = _check_keys(document, _TOP_KEYS, name, None)
     if "categories" not in top:
         raise LexiconError(
@@ -604,6 +607,13 @@ def _class_end(source: str, start: int) -> int:
 
 
 def _phrase_words(entry: _Entry, kind: str) -> list[str]:
+    if "*" in entry.text:
+        raise LexiconError(
+            f"{kind} {entry.text!r} contains '*', which texts use to mask letters; "
+            "write the word in full, because the matcher already reads f*ck as fuck",
+            path=entry.path,
+            entry=entry.where,
+        )
     words = _WORD.findall(normalize_text(entry.text))
     if not words:
         raise LexiconError(
@@ -660,7 +670,33 @@ def _compile_sets(spec: _Spec) -> dict[str, str]:
     return alternations
 
 
+# Parts of a pattern where uppercase letters do not stand for text: escapes
+# such as \W or \N{...}, and group names.
+_PATTERN_SYNTAX = re.compile(r"\\N\{[^}]*\}|\\.|\(\?P<[^>]*>|\(\?P=[^)]*\)")
+
+
+def _check_pattern_form(entry: _Entry) -> None:
+    """Raise LexiconError for a pattern that normalised text can never match."""
+    literal = _PATTERN_SYNTAX.sub("", entry.text)
+    if re.search(r"[A-Z]", literal):
+        problem = "contains uppercase letters, but normalised text is lowercase"
+    elif re.search(r"[a-z]['’][a-z]", literal):
+        problem = (
+            "contains an apostrophe inside a word, but normalisation removes it "
+            "(write youre for you're)"
+        )
+    else:
+        return
+    raise LexiconError(
+        f"pattern {entry.text!r} {problem}; rewrite it in the normalised form",
+        path=entry.path,
+        entry=entry.where,
+    )
+
+
 def _compile_pattern(entry: _Entry, sets: dict[str, str]) -> re.Pattern[str]:
+    _check_pattern_form(entry)
+
     def expand(reference: re.Match[str]) -> str:
         name = reference.group(1)
         if name not in sets:
