@@ -9,7 +9,7 @@ from redline.gate._format import (
     format_value,
     status_mark,
 )
-from redline.gate._measure import RunMeasures, ScopeMeasures
+from redline.gate._measure import OVERALL, RunMeasures, ScopeMeasures
 
 # Failed cases listed by id; the JUnit and JSON outputs list all of them.
 _MAX_LISTED_CASES = 25
@@ -55,6 +55,7 @@ def gate_markdown(measures: RunMeasures, gate: GateResult | None = None) -> str:
                 f"| {check.metric} | {format_threshold(check)} | {observed} "
                 f"| {format_estimate(check)} | {markdown_cell(check.detail)} |"
             )
+    lines += _scope_table(measures)
     lines += _failed_cases(measures)
     return "\n".join(lines) + "\n"
 
@@ -88,6 +89,32 @@ def _headline_table(overall: ScopeMeasures) -> list[str]:
         "| --- | --- |",
         *(f"| {name} | {markdown_cell(value)} |" for name, value in rows),
     ]
+
+
+def _scope_table(measures: RunMeasures) -> list[str]:
+    scopes = [m for name, m in measures.scopes.items() if name != OVERALL]
+    if not scopes:
+        return []
+    lines = [
+        "",
+        "### Per category and strategy",
+        "",
+        "| scope | attempts | safety pass | over-refusal | incidents "
+        "| latency p50 / p95 | cost per 1,000 |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for scope in scopes:
+        metrics, latency = scope.metrics, scope.latency_s
+        cost = scope.cost_per_1000_cases
+        lines.append(
+            f"| {markdown_cell(scope.scope)} | {scope.attempts} "
+            f"| {metrics.safety_pass_rate.format_compact()} "
+            f"| {metrics.over_refusal_rate.format_compact()} | {metrics.incidents} "
+            f"| {format_value('latency_s', _float(latency['p50']))} / "
+            f"{format_value('latency_s', _float(latency['p95']))} "
+            f"| {format_value('cost', cost)} |"
+        )
+    return lines
 
 
 def _outcome_counts(overall: ScopeMeasures) -> str:
