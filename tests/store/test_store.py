@@ -66,7 +66,9 @@ def test_store_uses_wal(tmp_path):
 def test_schema_version_recorded(tmp_path):
     Store(tmp_path / "r.db").close()
     with sqlite3.connect(tmp_path / "r.db") as connection:
-        assert connection.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == len(
+            _MIGRATIONS
+        )
 
 
 def test_newer_schema_rejected(tmp_path):
@@ -159,9 +161,13 @@ def write_v1_database(path) -> None:
     with sqlite3.connect(path) as connection:
         connection.executescript(_MIGRATIONS[0] + "PRAGMA user_version = 1;")
         for table, record in (("runs", run), ("attempts", attempt)):
+            columns = {
+                row[1] for row in connection.execute(f"PRAGMA table_info({table})")
+            }
             values = {
                 f.name: _column_value(getattr(record, f.name))
                 for f in dataclasses.fields(record)
+                if f.name in columns
             }
             connection.execute(
                 f"INSERT INTO {table} ({', '.join(values)}) "

@@ -91,12 +91,28 @@ _MIGRATIONS: tuple[str, ...] = (
         note TEXT
     );
     """,
+    # Attack attempts. Rows stored before this step are plain cases, so they
+    # get strategy 'direct' and their own case id as base_case_id.
+    """
+    ALTER TABLE attempts ADD COLUMN base_case_id TEXT;
+    ALTER TABLE attempts ADD COLUMN strategy TEXT NOT NULL DEFAULT 'direct';
+    ALTER TABLE attempts ADD COLUMN attack TEXT;
+    ALTER TABLE attempts ADD COLUMN decoded_text TEXT;
+    ALTER TABLE attempts ADD COLUMN decode_error TEXT;
+    ALTER TABLE attempts ADD COLUMN attempt_index INTEGER NOT NULL DEFAULT 0;
+    UPDATE attempts SET base_case_id = case_id WHERE base_case_id IS NULL;
+    CREATE INDEX IF NOT EXISTS attempts_run_order
+        ON attempts(run_id, seq, attempt_index);
+    CREATE INDEX IF NOT EXISTS attempts_run_strategy
+        ON attempts(run_id, strategy, base_case_id);
+    """,
 )
 # Tables that must exist once each migration is applied, by schema version.
 _TABLES_AT_VERSION: dict[int, frozenset[str]] = {
     1: frozenset({"runs", "attempts"}),
     2: frozenset({"runs", "attempts", "calibrations"}),
     3: frozenset({"runs", "attempts", "calibrations", "baselines"}),
+    4: frozenset({"runs", "attempts", "calibrations", "baselines"}),
 }
 
 
@@ -135,10 +151,18 @@ class RunRecord:
 
 @dataclass(slots=True)
 class AttemptRecord:
-    """One case sent to the target, its response and how it was judged.
+    """One request sent to the target, its response and how it was judged.
+
+    A case gives one direct attempt, its own messages, plus one attempt per
+    attack message list that a strategy built from it.
 
     Attributes:
-        seq: Position of the case in the suite, so reports keep suite order.
+        case_id: Id of the attempt, unique in its run: the case id for the
+            direct attempt, ``CASE::CHAIN#N`` for the N-th attack attempt
+            of a strategy chain, counted from 1, and ``CASE::CHAIN`` when
+            the chain failed to build any attempt.
+        seq: Position of the case in the suite, so reports keep suite order;
+            every attempt of a case has the same value.
         messages: Exact chat messages sent.
         latency_s: Duration of the successful request in seconds.
         requests: Requests sent, retries included.
@@ -148,6 +172,16 @@ class AttemptRecord:
         refusal_label: Label of the refusal detector, when it ran.
         flagged: True when any content classifier flagged the output.
         verdicts: Every classifier verdict as JSON-ready data.
+        base_case_id: Id of the suite case; None is read as ``case_id``.
+        strategy: Strategy chain in spec form, such as ``base64+roleplay``,
+            or ``direct`` for the case as the suite gives it.
+        attack: The attack as JSON-ready data (``chain``, ``params``,
+            ``seed``, ``variants``, ``decoder``), or None for a direct attempt.
+        decoded_text: Response after decoding, which the classifiers
+            judged, or None when the attempt had no decoder or decoding failed.
+        decode_error: Why decoding the response failed, or None.
+        attempt_index: Position of the attempt among those of its case,
+            0 for the direct attempt.
     """
 
     run_id: str
@@ -172,6 +206,16 @@ class AttemptRecord:
     flagged: bool
     verdicts: list[dict[str, Any]] = field(default_factory=list)
     completed_at: float = 0.0
+    base_case_id: str | None = None
+    strategy: str = "direct"
+    attack: dict[str, Any] | None = None
+    decoded_text: str | None = None
+    decode_error: str | None = None
+    attempt_index: int = 0
+
+    def __post_init__(self) -> None:
+        if self.base_case_id is None:
+            self.base_case_id = self.case_id
 
 
 @dataclass(slots=True)
@@ -224,7 +268,7 @@ class BaselineRecord:
 
 
 _ATTEMPT_COLUMNS = tuple(AttemptRecord.__dataclass_fields__)
-_JSON_ATTEMPT_COLUMNS = frozenset({"tags", "messages", "verdicts"})
+_JSON_ATTEMPT_COLUMNS = frozenset({"tags", "messages", "verdicts", "attack"})
 _RUN_COLUMNS = tuple(RunRecord.__dataclass_fields__)
 _JSON_RUN_COLUMNS = frozenset({"target_identity", "params", "classifiers", "config"})
 _CALIBRATION_COLUMNS = tuple(CalibrationRecord.__dataclass_fields__)
@@ -294,9 +338,19 @@ class Store:
         if current:
             self._check_tables(current)
         for number in range(current, len(_MIGRATIONS)):
-            self._db.executescript(
-                f"BEGIN; {_MIGRATIONS[number]} PRAGMA user_version = {number + 1}; COMMIT;"
-            )
+            try:
+                self._db.executescript(
+                    f"BEGIN; {_MIGRATIONS[number]} "
+                    f"PRAGMA user_version = {number + 1}; COMMIT;"
+                )
+            except sqlite3.OperationalError:
+                # ALTER TABLE has no IF NOT EXISTS, so a step fails when another
+                # process applied it after user_version was read here.
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                applied = self._db.execute("PRAGMA user_version").fetchone()[0]
+                if applied <= number:
+                    raise
         self._check_tables(len(_MIGRATIONS))
 
     def _check_tables(self, version: int) -> None:
@@ -379,9 +433,10 @@ class Store:
     def iter_attempts(
         self, run_id: str, batch_size: int = 500
     ) -> Iterator[AttemptRecord]:
-        """Yield a run's attempts in suite order, reading in batches."""
+        """Yield a run's attempts in suite order, each case's direct attempt first."""
         cursor = self._db.execute(
-            f"SELECT {', '.join(_ATTEMPT_COLUMNS)} FROM attempts WHERE run_id = ? ORDER BY seq",
+            f"SELECT {', '.join(_ATTEMPT_COLUMNS)} FROM attempts WHERE run_id = ? "
+            "ORDER BY seq, attempt_index",
             (run_id,),
         )
         while rows := cursor.fetchmany(batch_size):
@@ -513,7 +568,7 @@ class _Transaction:
 
 
 def _encode(name: str, value: Any, json_columns: frozenset[str]) -> Any:
-    if name in json_columns:
+    if name in json_columns and value is not None:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if isinstance(value, bool):
         return int(value)
@@ -530,7 +585,9 @@ def _decode_run(row: Sequence[Any]) -> RunRecord:
 
 def _decode_attempt(row: Sequence[Any]) -> AttemptRecord:
     values = {
-        name: json.loads(value) if name in _JSON_ATTEMPT_COLUMNS else value
+        name: json.loads(value)
+        if name in _JSON_ATTEMPT_COLUMNS and value is not None
+        else value
         for name, value in zip(_ATTEMPT_COLUMNS, row, strict=True)
     }
     values["flagged"] = bool(values["flagged"])
