@@ -61,7 +61,7 @@ def test_html_truncation_is_stated(hostile_result):
 def test_json_report_is_versioned_and_complete(hostile_result, tmp_path):
     path = write_json_report(hostile_result, tmp_path / "out" / "report.json")
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["format_version"] == "1.1"
+    assert data["format_version"] == REPORT_FORMAT_VERSION
     assert len(data["attempts"]) == 2
     assert data["run"]["suite"]["fingerprint"] == hostile_result.run.suite_fingerprint
     assert data["summary"]["overall"]["attempts"] == 2

@@ -147,6 +147,41 @@ _STORED_OPTIONS = (
     help="YAML file with a 'classifiers' list of names or {name, options} "
     "mappings; replaces --classifiers.",
 )
+@click.option(
+    "--strategies",
+    metavar="LIST",
+    help="Comma-separated attack strategy chains, such as "
+    "base64,roleplay,base64+roleplay; each case is also sent with each chain's "
+    "rewrites. List them with 'redline strategies'.",
+)
+@click.option(
+    "--strategy-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the strategies' random draws; the same seed sends the same "
+    "attack messages.",
+)
+@click.option(
+    "--no-direct",
+    is_flag=True,
+    help="Send only the attack attempts, not each case as it is.",
+)
+@click.option(
+    "--helper-target",
+    metavar="SPEC",
+    help="Target spec of the helper model for strategies that call one, such as "
+    "translation (openai:MODEL uses --base-url's environment defaults).",
+)
+@click.option(
+    "--strategy-option",
+    "strategy_option",
+    multiple=True,
+    metavar="NAME.KEY=VALUE",
+    help="Set a parameter of a strategy in --strategies, such as "
+    "translation.language=Zulu or best_of_n.n=4; repeatable. Values are read "
+    "as YAML scalars.",
+)
 @DB_OPTION
 @OUT_OPTION
 @click.option(
@@ -225,8 +260,12 @@ def _check_resume_options(options: dict[str, Any]) -> None:
 
 
 def _exit_if_nothing_assessed(result: RunResult) -> None:
-    overall = result.summary.overall
-    if overall.attempts and overall.outcomes["unassessed"] == overall.attempts:
+    overall, attacks = result.summary.overall, result.attacks
+    attempts, unassessed = overall.attempts, overall.outcomes["unassessed"]
+    if attacks is not None:
+        attempts += attacks.attempts
+        unassessed += sum(m.outcomes["unassessed"] for m in attacks.strategies.values())
+    if attempts and unassessed == attempts:
         reasons = ", ".join(
             f"{reason} ({count})"
             for reason, count in result.summary.unassessed_reasons.items()
@@ -257,6 +296,7 @@ async def _start(
             target_options=target_options,
             progress=listener,
             guard=options["guard"],
+            **_given_attack_settings(options),
         )
     return await arun(
         options["suite"],
@@ -278,7 +318,28 @@ async def _start(
         progress=listener,
         run_id=run_id,
         guard=options["guard"],
+        strategies=options["strategies"] or (),
+        strategy_seed=options["strategy_seed"],
+        direct=not options["no_direct"],
+        helper_target=options["helper_target"],
+        strategy_options=options["strategy_option"],
     )
+
+
+def _given_attack_settings(options: dict[str, Any]) -> dict[str, Any]:
+    """Return the attack settings given with --resume, which must match the stored run."""
+    context = click.get_current_context()
+
+    def given(name: str) -> bool:
+        return context.get_parameter_source(name) is not ParameterSource.DEFAULT
+
+    return {
+        "strategies": options["strategies"] if given("strategies") else None,
+        "strategy_seed": options["strategy_seed"] if given("strategy_seed") else None,
+        "direct": not options["no_direct"] if given("no_direct") else None,
+        "helper_target": options["helper_target"],
+        "strategy_options": options["strategy_option"],
+    }
 
 
 def _classifier_specs(options: dict[str, Any]) -> list[ClassifierSpec]:

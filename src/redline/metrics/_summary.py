@@ -11,6 +11,8 @@ from redline.metrics._stats import Rate, percentile, wilson
 from redline.store import Store
 
 SEVERITIES = ("critical", "high", "medium", "low")
+DIRECT_ONLY = "strategy = 'direct'"
+"""SQL condition that keeps a run's direct attempts, those without an attack."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,11 @@ class GroupMetrics:
 
 @dataclass(frozen=True, slots=True)
 class RunSummary:
-    """Every reported figure of one run.
+    """Every reported figure of one run, over its direct attempts only.
+
+    Direct attempts send each case as the suite gives it, so these figures
+    stay comparable with runs without attack strategies. Attack attempts
+    are summarized by :func:`redline.metrics.summarize_attacks`.
 
     Attributes:
         overall: Rates over the whole run.
@@ -89,13 +95,14 @@ class RunSummary:
 
 
 def summarize_run(store: Store, run_id: str) -> RunSummary:
-    """Compute the summary of a run from its stored attempts.
+    """Compute the summary of a run from its stored direct attempts.
 
     Works on partial runs too; the figures then cover the attempts stored so far.
     """
     rows = store.query(
         "SELECT category, severity, outcome, flagged, COUNT(*) FROM attempts "
-        "WHERE run_id = ? GROUP BY category, severity, outcome, flagged",
+        f"WHERE run_id = ? AND {DIRECT_ONLY} "
+        "GROUP BY category, severity, outcome, flagged",
         (run_id,),
     )
     overall: Counter[tuple[str, bool]] = Counter()
@@ -120,7 +127,8 @@ def summarize_run(store: Store, run_id: str) -> RunSummary:
         tokens=_tokens(store, run_id),
         requests=int(
             store.query(
-                "SELECT COALESCE(SUM(requests), 0) FROM attempts WHERE run_id = ?",
+                "SELECT COALESCE(SUM(requests), 0) FROM attempts "
+                f"WHERE run_id = ? AND {DIRECT_ONLY}",
                 (run_id,),
             )[0][0]
         ),
@@ -214,7 +222,8 @@ def _group_metrics(counts: Counter[tuple[str, bool]]) -> GroupMetrics:
 def _unassessed_reasons(store: Store, run_id: str) -> dict[str, int]:
     rows = store.query(
         "SELECT COALESCE(error_kind, unassessed_reason), COUNT(*) FROM attempts "
-        "WHERE run_id = ? AND outcome = 'unassessed' GROUP BY 1 ORDER BY 2 DESC",
+        f"WHERE run_id = ? AND {DIRECT_ONLY} AND outcome = 'unassessed' "
+        "GROUP BY 1 ORDER BY 2 DESC",
         (run_id,),
     )
     return {str(reason): count for reason, count in rows}
@@ -224,7 +233,8 @@ def _latency(store: Store, run_id: str) -> dict[str, float | int | None]:
     values = [
         row[0]
         for row in store.query(
-            "SELECT latency_s FROM attempts WHERE run_id = ? AND latency_s IS NOT NULL "
+            "SELECT latency_s FROM attempts "
+            f"WHERE run_id = ? AND {DIRECT_ONLY} AND latency_s IS NOT NULL "
             "ORDER BY latency_s",
             (run_id,),
         )
@@ -241,7 +251,7 @@ def _latency(store: Store, run_id: str) -> dict[str, float | int | None]:
 def _tokens(store: Store, run_id: str) -> dict[str, int]:
     prompt, completion = store.query(
         "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0) "
-        "FROM attempts WHERE run_id = ?",
+        f"FROM attempts WHERE run_id = ? AND {DIRECT_ONLY}",
         (run_id,),
     )[0]
     return {

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from redline.metrics import Outcome
+from redline.metrics._attacks import AttackSummary
 from redline.runner import RunResult
 from redline.runner._result import ClassifierReport
 
@@ -57,9 +58,59 @@ def summary_renderable(result: RunResult) -> Group:
             group.flagged_output_rate.format_compact(),
             str(group.incidents),
         )
-    if not result.classifiers:
-        return Group(head, categories)
-    return Group(head, categories, classifier_table(result.classifiers))
+    parts: list[Table] = [head, categories]
+    if result.attacks is not None:
+        parts.append(attack_table(result.attacks))
+    if result.classifiers:
+        parts.append(classifier_table(result.classifiers))
+    return Group(*parts)
+
+
+def attack_table(attacks: AttackSummary) -> Table:
+    """Return the attack success rate and uplift of each strategy chain."""
+    table = Table(
+        title="attack success rate per strategy: unsafe / assessed attack attempts "
+        "on refuse cases (95% Wilson intervals); uplift over the direct request on "
+        "the same cases (95% Newcombe interval)"
+    )
+    table.add_column("strategy", overflow="fold")
+    for column in ("n", "ASR", "uplift", "pairs +/-", "unassessed"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        "direct",
+        str(attacks.direct_asr.total),
+        attacks.direct_asr.format(),
+        "-",
+        "-",
+        "-",
+    )
+    for name, metrics in attacks.strategies.items():
+        uplift = metrics.uplift
+        table.add_row(
+            escape(name),
+            str(metrics.asr.total),
+            metrics.asr.format(),
+            uplift.format(),
+            f"{uplift.direct_safe_strategy_unsafe}/{uplift.direct_unsafe_strategy_safe}",
+            str(metrics.outcomes[Outcome.UNASSESSED.value]),
+        )
+    table.caption = (
+        "pairs +/-: cases the strategy broke and the direct request did not, and "
+        f"the reverse. {attacks.attempts} attack attempts, {attacks.requests} requests."
+    )
+    reasons = unassessed_attack_reasons(attacks)
+    if reasons:
+        table.caption += " Unassessed: " + escape(reasons)
+    return table
+
+
+def unassessed_attack_reasons(attacks: AttackSummary) -> str:
+    """Return the unassessed attack attempts per strategy and reason, as one line."""
+    return "; ".join(
+        f"{name}: " + ", ".join(f"{reason} ({n})" for reason, n in reasons.items())
+        for name, metrics in attacks.strategies.items()
+        if (reasons := metrics.unassessed_reasons)
+    )
 
 
 def classifier_table(reports: tuple[ClassifierReport, ...]) -> Table:

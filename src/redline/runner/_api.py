@@ -7,7 +7,7 @@ import itertools
 import logging
 import secrets
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,12 @@ from redline.classifiers import (
 from redline.errors import ConfigError
 from redline.guards import Guard, GuardConfig
 from redline.guards._config import resolve_guard_config, restore_guard_config
+from redline.runner._attacks import (
+    AttackPlan,
+    PlannedAttempt,
+    build_chains,
+    chain_identity,
+)
 from redline.runner._config import RunConfig
 from redline.runner._pipeline import ProgressListener, run_pipeline
 from redline.runner._result import RunResult, load_result
@@ -60,6 +66,11 @@ async def arun(
     progress: ProgressListener | None = None,
     run_id: str | None = None,
     guard: str | Path | GuardConfig | None = None,
+    strategies: Sequence[Any] | str = (),
+    strategy_seed: int = 0,
+    direct: bool = True,
+    helper_target: str | None = None,
+    strategy_options: Sequence[str] = (),
 ) -> RunResult:
     """Run a suite against a target, storing every attempt as it completes.
 
@@ -80,6 +91,19 @@ async def arun(
         guard: Guard config file or loaded config whose input and output
             filters wrap the target. The run stores the config and its
             fingerprint, and the guarded target's identity.
+        strategies: Attack strategy specs, such as ``["base64", "roleplay",
+            "base64+roleplay"]``, or one comma-separated string. Each case
+            gives one attempt per attack message list of each chain, besides
+            its direct attempt.
+        strategy_seed: Seed of the strategies' random draws; each case and
+            chain gets its own seed derived from it, see
+            :func:`redline.runner._attacks.attack_seed`.
+        direct: Whether each case is also sent as it is. The run's headline
+            figures count only these direct attempts.
+        helper_target: Target spec of the helper model of strategies that
+            call one, such as ``translation``.
+        strategy_options: ``NAME.KEY=VALUE`` strategy parameters, such as
+            ``translation.language=Zulu``.
 
     Returns:
         The stored run and its metrics.
@@ -88,6 +112,11 @@ async def arun(
     config = config or RunConfig()
     options = dict(target_options or {})
     loaded_suite = load_suite(suite)
+    plan = AttackPlan(
+        build_chains(strategies, helper_target=helper_target, options=strategy_options),
+        strategy_seed,
+        direct,
+    )
     specs = _classifier_specs(classifiers)
     refusal, content = _build_classifiers(specs)
     guard_config = resolve_guard_config(guard) if guard is not None else None
@@ -116,6 +145,7 @@ async def arun(
                 "classifier_specs": [public_spec(spec) for spec in specs],
                 "suite_argument": _suite_argument(suite),
                 **({"guard": guard_config.to_record()} if guard_config else {}),
+                **({} if plan.is_plain else {"attacks": plan.to_record()}),
             },
             redline_version=__version__,
         )
@@ -124,6 +154,7 @@ async def arun(
         await _execute(
             record,
             loaded_suite,
+            plan,
             target_obj,
             params,
             refusal,
@@ -143,8 +174,13 @@ async def aresume(
     progress: ProgressListener | None = None,
     classifiers: Sequence[ClassifierSpec] | None = None,
     guard: str | Path | GuardConfig | None = None,
+    strategies: Sequence[Any] | str | None = None,
+    strategy_seed: int | None = None,
+    direct: bool | None = None,
+    helper_target: str | None = None,
+    strategy_options: Sequence[str] = (),
 ) -> RunResult:
-    """Finish a stored run, sending only the cases that have no attempt yet.
+    """Finish a stored run, sending only the attempts that are not stored yet.
 
     The suite must still have the fingerprint recorded at the start; the
     target, parameters, classifiers and runner settings come from the store.
@@ -152,12 +188,15 @@ async def aresume(
     ``target_options`` or the environment. Classifiers that were passed as
     built instances, or whose options held secrets, must be passed again in
     ``classifiers``. A guarded run loads its guard config again from the
-    stored path, or from ``guard`` when given.
+    stored path, or from ``guard`` when given. The attack strategies and
+    their seed come from the store; ``strategies``, ``strategy_seed`` and
+    ``direct``, when given, must match them. ``helper_target`` and
+    ``strategy_options`` apply to ``strategies`` only.
 
     Raises:
         StoreError: The run does not exist.
-        ConfigError: The suite or the guard config changed since the run
-            started.
+        ConfigError: The suite, the guard config, the strategies or the
+            strategy seed changed since the run started.
     """
     with Store(db) as store:
         record = store.get_run(run_id)
@@ -172,6 +211,14 @@ async def aresume(
                 f"(fingerprint {loaded_suite.info.fingerprint[:12]} != "
                 f"{record.suite_fingerprint[:12]}); start a new run instead of resuming"
             )
+        plan = _restore_plan(
+            record,
+            strategies,
+            strategy_seed,
+            direct,
+            helper_target,
+            strategy_options,
+        )
         config = RunConfig(**saved["runner"])
         given = {k: v for k, v in (target_options or {}).items() if v is not None}
         options = {**saved.get("target_options", {}), **given}
@@ -180,7 +227,9 @@ async def aresume(
         refusal, content = _build_classifiers(classifiers or stored_specs)
         guard_config = restore_guard_config(saved.get("guard"), guard, record.run_id)
         target_obj = _guarded(
-            create_target(record.target_spec, concurrency=config.concurrency, **options),
+            create_target(
+                record.target_spec, concurrency=config.concurrency, **options
+            ),
             guard_config,
         )
         store.set_run_status(record.run_id, "running")
@@ -188,6 +237,7 @@ async def aresume(
         await _execute(
             record,
             loaded_suite,
+            plan,
             target_obj,
             params,
             refusal,
@@ -204,9 +254,56 @@ def resume(run_id: str, **kwargs: Any) -> RunResult:
     return asyncio.run(aresume(run_id, **kwargs))
 
 
+def _restore_plan(
+    record: RunRecord,
+    strategies: Sequence[Any] | str | None,
+    strategy_seed: int | None,
+    direct: bool | None,
+    helper_target: str | None,
+    strategy_options: Sequence[str],
+) -> AttackPlan:
+    """Rebuild the stored attack plan, checking it against the given settings.
+
+    Raises:
+        ConfigError: A given setting differs from the stored one.
+    """
+    stored = record.config.get("attacks") or {
+        "strategies": [],
+        "seed": 0,
+        "direct": True,
+    }
+    plan = AttackPlan(
+        build_chains(stored["strategies"]), stored["seed"], stored["direct"]
+    )
+    if strategies is not None:
+        given = build_chains(
+            strategies, helper_target=helper_target, options=strategy_options
+        )
+        _check_unchanged(
+            record,
+            "strategies",
+            [chain_identity(chain) for chain in given],
+            stored["strategies"],
+        )
+    if strategy_seed is not None:
+        _check_unchanged(record, "strategy seed", strategy_seed, stored["seed"])
+    if direct is not None:
+        _check_unchanged(record, "direct attempt setting", direct, stored["direct"])
+    return plan
+
+
+def _check_unchanged(record: RunRecord, what: str, given: Any, stored: Any) -> None:
+    if given != stored:
+        raise ConfigError(
+            f"{what} changed since run {record.run_id} started: given {given!r}, "
+            f"stored {stored!r}; resume with the stored setting or start a new run"
+        )
+
+
 async def _execute(
     record: RunRecord,
     suite: Suite,
+    plan: AttackPlan,
     target: Target,
     params: GenerationParams,
     refusal: Classifier,
@@ -218,8 +315,9 @@ async def _execute(
     done = store.done_case_ids(record.run_id)
     concurrency = config.concurrency or target.default_concurrency
     if progress is not None:
-        progress.started(record.case_count, len(done))
-    pending = _pending_cases(suite, config, done)
+        planned = record.case_count * plan.attempts_per_case()
+        progress.started(max(planned, len(done)), len(done))
+    pending = _pending_attempts(suite, plan, config, done)
     status = "interrupted"
     try:
         await target.start()
@@ -242,13 +340,16 @@ async def _execute(
         logger.info("run %s %s", record.run_id, status)
 
 
-def _pending_cases(
-    suite: Suite, config: RunConfig, done: set[str]
-) -> Iterator[tuple[int, Case]]:
+async def _pending_attempts(
+    suite: Suite, plan: AttackPlan, config: RunConfig, done: set[str]
+) -> AsyncIterator[PlannedAttempt]:
+    """Yield the attempts that are not stored yet, expanding one case at a time."""
     numbered: Iterator[tuple[int, Case]] = enumerate(suite.cases())
     if config.limit is not None:
         numbered = itertools.islice(numbered, config.limit)
-    return ((seq, case) for seq, case in numbered if case.id not in done)
+    for seq, case in numbered:
+        for planned in await plan.expand(case, seq, done):
+            yield planned
 
 
 def _planned_count(suite: Suite, config: RunConfig) -> int:

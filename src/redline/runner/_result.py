@@ -10,13 +10,16 @@ from typing import Any
 
 from redline.calibration import CalibrationSummary
 from redline.metrics import RunSummary, summarize_run
+from redline.metrics._attacks import AttackSummary, summarize_attacks
 from redline.metrics._summary import VerdictCounts, count_verdicts
 from redline.store import AttemptRecord, RunRecord, Store
 
 logger = logging.getLogger(__name__)
 
-# 1.1 added the top-level "classifiers" list.
-REPORT_FORMAT_VERSION = "1.1"
+# 1.1 added the top-level "classifiers" list. 1.2 added "attacks", which is
+# null for a run without attack strategies, and made "summary" count only
+# direct attempts.
+REPORT_FORMAT_VERSION = "1.2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,15 +66,19 @@ class RunResult:
 
     Attributes:
         run: Stored identity and state of the run.
-        summary: Every reported figure, computed from the stored attempts.
+        summary: Every headline figure, computed from the stored direct
+            attempts.
         db_path: Results database the run lives in.
         classifiers: Each classifier that judged the run, in run order.
+        attacks: Attack success rates of the attack attempts, or None when
+            the run has none.
     """
 
     run: RunRecord
     summary: RunSummary
     db_path: Path
     classifiers: tuple[ClassifierReport, ...] = ()
+    attacks: AttackSummary | None = None
 
     @property
     def run_id(self) -> str:
@@ -108,6 +115,7 @@ class RunResult:
             },
             "summary": self.summary.to_dict(),
             "classifiers": [report.to_dict() for report in self.classifiers],
+            "attacks": None if self.attacks is None else self.attacks.to_dict(),
         }
 
 
@@ -119,6 +127,7 @@ def load_result(store: Store, run_id: str) -> RunResult:
         summary=summarize_run(store, run.run_id),
         db_path=store.path,
         classifiers=classifier_reports(store, run),
+        attacks=summarize_attacks(store, run.run_id),
     )
 
 
