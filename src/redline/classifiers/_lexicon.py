@@ -512,7 +512,9 @@ class _PhraseIndex:
 
     def __init__(self) -> None:
         self._phrases: dict[tuple[str, ...], list[_Phrase]] = {}
-        self.lengths: list[int] = []
+        # Word counts of the phrases that start with each skeleton, ascending,
+        # so that most text words need one lookup at most.
+        self._lengths: dict[str, list[int]] = {}
 
     def add(
         self, words: list[str], category: str | None, weight: float, label: str
@@ -527,15 +529,16 @@ class _PhraseIndex:
             self._phrases.setdefault(key, []).append(
                 _Phrase(category, weight, runs, label)
             )
-            if len(form) not in self.lengths:
-                self.lengths.append(len(form))
-                self.lengths.sort()
+            lengths = self._lengths.setdefault(key[0], [])
+            if len(form) not in lengths:
+                lengths.append(len(form))
+                lengths.sort()
 
-    def find(self, words: list[_TextWord]) -> Iterable[tuple[int, int, _Phrase]]:
+    def find(self, words: list[_TextWord]) -> Iterator[tuple[int, int, _Phrase]]:
         """Yield ``(first word, one past the last word, phrase)`` for each match."""
         skeletons = [word.skeleton for word in words]
-        for first in range(len(words)):
-            for length in self.lengths:
+        for first, skeleton in enumerate(skeletons):
+            for length in self._lengths.get(skeleton, ()):
                 last = first + length
                 if last > len(words):
                     break
