@@ -5,7 +5,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redline.classifiers import normalize_text
-from redline.classifiers._normalize import NormalizedText, normalize_with_offsets
+from redline.classifiers._normalize import (
+    _HOMOGLYPH_TABLE,
+    _HOMOGLYPHS,
+    NormalizedText,
+    normalize_with_offsets,
+)
 
 # (trick, text) pairs that must all normalise to "kill".
 KILL_EVASIONS = [
@@ -216,3 +221,21 @@ def test_surrogates_and_controls_removed(text):
     normalized = normalize_text(text)
     assert not any(0xD800 <= ord(char) <= 0xDFFF for char in normalized)
     assert "\0" not in normalized
+
+
+def test_homoglyph_table_maps_to_ascii_letters():
+    assert set(_HOMOGLYPH_TABLE.values()) <= set("abcdefghijklmnopqrstuvwxyz")
+
+
+def test_homoglyph_listed_under_one_letter():
+    glyphs = [glyph for group in _HOMOGLYPHS.values() for glyph in group]
+    assert len(glyphs) == len(set(glyphs))
+
+
+def test_homoglyphs_are_not_ascii():
+    assert not any(glyph.isascii() for glyph in _HOMOGLYPH_TABLE)
+
+
+@pytest.mark.parametrize("glyph", sorted(_HOMOGLYPH_TABLE))
+def test_homoglyph_folds_to_its_letter(glyph):
+    assert normalize_text(glyph) == _HOMOGLYPH_TABLE[glyph]

@@ -81,6 +81,8 @@ _DELETED = "\0"
 # Look-alikes of each Latin letter, typed for this module. Uppercase forms
 # are listed where they look unlike their lowercase form (Greek Eta looks like
 # "h", eta like "n"), because the table is consulted before case folding.
+# NOTE: the table applies in every script, so genuine Greek or Cyrillic words
+# also fold to Latin letters; English lexicons rarely match the result.
 _HOMOGLYPHS = {
     "a": "АаΑαɑɐᴀ⍺Ꭺ",
     "b": "ВвΒβЬьʙƅᏴᏏ",
