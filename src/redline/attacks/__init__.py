@@ -1,6 +1,8 @@
-"""Single-turn attack strategies that rewrite a case, and decoders for the responses."""
+"""Attack strategies that rewrite a case, decoders for the responses, and adaptive attacks."""
 
-from redline.attacks import (  # noqa: F401 - register strategies
+from redline.attacks import (  # noqa: F401 - register strategies and attacks
+    _adaptive_crescendo,
+    _adaptive_pair,
     _augment,
     _encoding,
     _framing,
@@ -8,6 +10,29 @@ from redline.attacks import (  # noqa: F401 - register strategies
     _obfuscation,
     _template,
     _translation,
+)
+from redline.attacks._adaptive import DEFAULT_ATTACKER, AdaptiveAttack, AdaptiveParams
+from redline.attacks._adaptive_crescendo import CrescendoAttack, CrescendoParams
+from redline.attacks._adaptive_pair import PairAttack, PairParams
+from redline.attacks._adaptive_records import (
+    ADAPTIVE_FORMAT_VERSION,
+    CHARS_PER_TOKEN,
+    OUTCOMES,
+    STOP_REASONS,
+    AdaptiveResult,
+    AdaptiveStream,
+    AdaptiveTurn,
+    AttackBudget,
+    AttackerCall,
+    ModelCall,
+    TokenBudget,
+)
+from redline.attacks._adaptive_registry import (
+    ADAPTIVE_ENTRY_POINT_GROUP,
+    adaptive_attack_class,
+    adaptive_attack_names,
+    create_adaptive_attack,
+    register_adaptive_attack,
 )
 from redline.attacks._base import (
     ENTRY_POINT_GROUP,
@@ -33,6 +58,29 @@ from redline.attacks._template import Template, TemplateError, load_templates
 from redline.attacks._translation import HelperModel, TranslationStrategy
 
 __all__ = [
+    "ADAPTIVE_ENTRY_POINT_GROUP",
+    "ADAPTIVE_FORMAT_VERSION",
+    "CHARS_PER_TOKEN",
+    "DEFAULT_ATTACKER",
+    "OUTCOMES",
+    "STOP_REASONS",
+    "AdaptiveAttack",
+    "AdaptiveParams",
+    "AdaptiveResult",
+    "AdaptiveStream",
+    "AdaptiveTurn",
+    "AttackBudget",
+    "AttackerCall",
+    "CrescendoAttack",
+    "CrescendoParams",
+    "ModelCall",
+    "PairAttack",
+    "PairParams",
+    "TokenBudget",
+    "adaptive_attack_class",
+    "adaptive_attack_names",
+    "create_adaptive_attack",
+    "register_adaptive_attack",
     "DECODER_KINDS",
     "ENTRY_POINT_GROUP",
     "FAMILIES",
