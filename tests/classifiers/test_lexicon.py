@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import textwrap
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -597,3 +598,20 @@ def test_pattern_escapes_may_be_uppercase(tmp_path):
     )
     lexicon = load_lexicon(write(tmp_path, "mine.yaml", content))
     assert len(lexicon.find("Bad, boy!")) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "all " * 3000 + "jews are",
+        "you are " + "such so " * 1500 + "nice",
+        "jews " * 3000,
+    ],
+    ids=["quantifiers", "intensifiers", "group names"],
+)
+def test_long_repetition_scanned_quickly(text):
+    # Unbounded repeats in the built-in patterns once made this take about
+    # 10 s; with bounded ones it takes about 50 ms on a 2-core machine.
+    started = time.perf_counter()
+    load_lexicon().find(text)
+    assert time.perf_counter() - started < 2.0

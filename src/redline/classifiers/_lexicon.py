@@ -35,6 +35,11 @@ a pattern with uppercase letters or an apostrophe inside a word, because it
 could never match. ``{name}`` in a pattern matches any item of the set
 ``name`` as whole words, with an optional final ``s``.
 
+NOTE: patterns run on Python's backtracking ``re`` engine, which has no time
+limit. Bound repeated groups, as in ``(?:{quantifier} ){0,3}``, because an
+unbounded ``(...)*`` before a required part takes time quadratic in the text
+length on texts that repeat the group.
+
 An allow phrase cancels every match that overlaps it. The score of a
 category is the highest weight among its matches, where an entry's own
 weight takes the place of the category weight. The overall score is the
