@@ -7,7 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redline.classifiers import ClassifierInput, LexiconClassifier, create_classifier
+from redline.classifiers import (
+    ClassifierInput,
+    LexiconClassifier,
+    build_classifier,
+    create_classifier,
+)
 from redline.classifiers._lexicon import (
     BUILTIN_LEXICON,
     LexiconError,
@@ -615,3 +620,16 @@ def test_long_repetition_scanned_quickly(text):
     started = time.perf_counter()
     load_lexicon().find(text)
     assert time.perf_counter() - started < 2.0
+
+
+def test_built_from_spec_with_options(tmp_path):
+    extra = write(tmp_path, "extra.yaml", MINIMAL)
+    spec = {"name": "lexicon", "options": {"extra_lexicons": [str(extra)]}}
+    classifier = build_classifier(spec)
+    assert verdict_for(classifier, "cats are dumb").scores["rude"] == 0.7
+
+
+def test_spec_with_bad_lexicon_names_file(tmp_path):
+    path = write(tmp_path, "bad.yaml", "categories: {Rude: {weight: 0.5}}\n")
+    with pytest.raises(ConfigError, match=r"classifier: lexicon .*bad\.yaml"):
+        build_classifier({"name": "lexicon", "options": {"lexicon": str(path)}})
