@@ -1,17 +1,17 @@
 """Measure the lexicon tier and the profanity model on ToxiGen demonstrations.
 
 The ToxiGen demonstration sentences (Microsoft TOXIGEN repository, folder
-``demonstrations``) are short human-written statements about 13 target
+``demonstrations``) are short human-written statements about 14 target
 groups. A file named ``hate_*`` contains implicitly hateful statements and one
 named ``neutral_*`` neutral or supportive ones. The data is read from the
 shared datasets folder and never copied into this repository.
 
-For the ``lexicon`` classifier, the ``toxicity`` classifier
-(alt-profanity-check) and their combination (flagged when either is, scored
-by the higher score) the script prints precision, recall and F1 at each
-classifier's default threshold of 0.5, with 95% Wilson intervals, and the
-area under the precision-recall curve. Both are given for all lines and for
-the distinct lines, because the religion folder repeats some files. Then it
+The script scores three classifiers: ``lexicon``, ``toxicity``
+(alt-profanity-check) and their combination, which is flagged when either
+is and scored by the higher score. For each it prints precision, recall and
+F1 at the default threshold of 0.5, with 95% Wilson intervals, and the area
+under the precision-recall curve, over all lines and over the distinct
+lines, because the religion folder repeats some files. Then it
 prints the per-family recall and false-positive rate, and the latency per
 message of the normaliser and of the lexicon classifier, as wall-clock and
 as CPU time of the calling thread. Output is Markdown.

@@ -38,12 +38,15 @@ form is for matching only and is not meant to be shown. The steps, in order:
 5. Leetspeak. In a token that mixes Latin letters with digits or
    ``@ $ ! |``, the characters ``0 1 3 4 5 7 8 9 @ $ ! | € ¡`` become
    ``o i e a s t b g a s i l e i``, and a run of two or more ``1`` becomes
-   ``l`` (``ki11``). A token is left as it is when it has no letter
-   (``2024``, ``$5``), when its digits only end it and are not one repeated
-   digit (``mp3``, ``covid19``, but not ``ki11``), when a number and a unit
-   make it up (``10am``, ``1990s``, ``5kg``), when it starts with ``$`` and
-   a digit (``$5bn``) or when it contains punctuation between digits
-   (``v1.2``). ``!`` at the end of a token stays punctuation.
+   ``l`` (``ki11``). ``!`` at the end of a token stays punctuation. These
+   tokens are left as they are:
+
+   * tokens without a letter (``2024``, ``$5``);
+   * letters followed by digits that are not one repeated digit (``mp3``,
+     ``covid19``, but not ``ki11``);
+   * a number with a unit (``10am``, ``1990s``, ``5kg``);
+   * ``$`` and a digit at the start (``$5bn``);
+   * tokens with punctuation between digits (``v1.2``).
 6. Spaced letters. Three or more single letters or digits separated by the
    same one to three non-word characters, as in ``k i l l``, ``k.i.l.l`` or
    ``k - i - l - l``, are joined. The run must contain at least two letters.
