@@ -711,3 +711,23 @@ def test_crescendo_same_seed_identical_records(crescendo_server):
         )
         records.append(without_latency(result.to_dict()))
     assert records[0] == records[1]
+
+
+@pytest.mark.parametrize(
+    ("attack", "attacker"),
+    [
+        (PairAttack(streams=1, iterations=1), "pair_attacker"),
+        (CrescendoAttack(max_turns=1), "crescendo_attacker"),
+    ],
+    ids=["pair", "crescendo"],
+)
+def test_goal_braces_left_as_written(attack, attacker):
+    goal = "Fill in {approach} and {max_turns} literally."
+    result = attack.run_sync(
+        goal,
+        target=create_target(python("refusing_target")),
+        attacker=python(attacker),
+        judge=KeywordJudge("never present"),
+    )
+    system = result.turns[0].attacker_calls[0].call.messages[0]["content"]
+    assert f"<goal>\n{goal}\n</goal>" in system

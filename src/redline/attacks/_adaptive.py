@@ -206,6 +206,7 @@ class AdaptiveAttack(abc.ABC):
             ConfigError: A role is of the wrong type, the seed is not an
                 integer, the case has no user message, or the token budget
                 disagrees with ``budget``.
+            TargetError: An attacker built from a spec failed to start.
         """
         budget = budget if budget is not None else AttackBudget()
         tokens = checked_token_budget(budget, token_budget)

@@ -101,9 +101,9 @@ class CrescendoAttack(AdaptiveAttack):
         self, goal: str, stream: AdaptiveStream, iteration: int
     ) -> list[Message]:
         settings = self.crescendo_params
-        system = _SYSTEM.replace("{goal}", goal).replace(
-            "{max_turns}", str(settings.max_turns)
-        )
+        # The goal goes in last, so braces in it are never taken for fields.
+        system = _SYSTEM.replace("{max_turns}", str(settings.max_turns))
+        system = system.replace("{goal}", goal)
         turn = len(_kept(stream)) + 1
         header = (
             f"Stream: {stream.index} of {settings.streams}\n"

@@ -96,9 +96,9 @@ class PairAttack(AdaptiveAttack):
     def attacker_messages(
         self, goal: str, stream: AdaptiveStream, iteration: int
     ) -> list[Message]:
-        system = _SYSTEM.replace("{goal}", goal).replace(
-            "{approach}", stream.details["approach"]
-        )
+        # The goal goes in last, so braces in it are never taken for fields.
+        system = _SYSTEM.replace("{approach}", stream.details["approach"])
+        system = system.replace("{goal}", goal)
         header = (
             f"Stream: {stream.index} of {self.pair_params.streams}\n"
             f"Attempt: {iteration} of {self.pair_params.iterations}\n\n"
