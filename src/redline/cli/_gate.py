@@ -62,7 +62,7 @@ def write_text_output(path: Path, text: str, kind: str) -> None:
 @click.option(
     "--junit",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write JUnit XML here: one test case per suite case and per check.",
+    help="Write JUnit XML here: one test case per attempt and per check.",
 )
 @click.option(
     "--markdown",

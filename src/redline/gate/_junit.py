@@ -1,4 +1,6 @@
-"""JUnit XML for CI systems: one test case per suite case, plus one per spec check.
+"""JUnit XML for CI systems: one test case per attempt, plus one per spec check.
+
+An attempt is a suite case as written or one attack attempt built from it.
 
 The layout follows the common Jenkins and Maven Surefire form that CI
 systems read. ``<testsuites>`` contains one ``<testsuite>`` per group, each
