@@ -148,7 +148,7 @@ def _completeness_check(measures: RunMeasures) -> Check:
         estimate=float(done),
         interval=None,
         status="pass" if run.status == "completed" else "fail",
-        detail=f"status {run.status}, {done}/{run.case_count} cases",
+        detail=f"status {run.status}, {done} attempts, {run.case_count} cases planned",
     )
 
 
