@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import sqlite3
@@ -13,8 +14,8 @@ import pytest
 
 import redline
 from redline.errors import ConfigError
-from redline.runner._attacks import AttackPlan, attack_seed, build_chains
 from redline.runner._api import _pending_attempts
+from redline.runner._attacks import AttackPlan, attack_seed, build_chains
 from redline.runner._config import RunConfig
 from redline.suites import load_suite
 from redline.testing import REFUSAL_TEXT, FakeOpenAIServer
@@ -101,7 +102,8 @@ def test_base64_response_is_decoded_before_judging(server, suite, tmp_path):
     rows = stored(
         tmp_path / "r.db", "case_id, response_text, decoded_text, outcome, decode_error"
     )
-    attempt = dict(zip(("id", "raw", "decoded", "outcome", "error"), rows[3]))
+    fields = ("id", "raw", "decoded", "outcome", "error")
+    attempt = dict(zip(fields, rows[3], strict=True))
     assert attempt["id"] == "case-0001::base64#1"
     assert attempt["raw"] == base64.b64encode(COMPLIANCE.encode()).decode()
     assert attempt["decoded"] == COMPLIANCE
@@ -326,8 +328,6 @@ def test_expansion_is_lazy(tmp_path, monkeypatch):
     async def first_three():
         pending = _pending_attempts(suite, plan, RunConfig(), set())
         return [await anext(pending) for _ in range(3)]
-
-    import asyncio
 
     first = asyncio.run(first_three())
     assert [p.attempt_id for p in first] == [
