@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 
 from redline.metrics import Outcome, Rate
+from redline.metrics._attacks import AttackSummary
 from redline.runner import REPORT_FORMAT_VERSION, RunResult
 from redline.runner._result import ClassifierReport
 
@@ -37,6 +38,9 @@ def render_html_report(
     summary = result.summary
     attempts = list(itertools.islice(result.attempts(), max_attempts))
     overall = summary.overall
+    total_attempts = overall.attempts
+    if result.attacks is not None:
+        total_attempts += result.attacks.attempts
     return environment.get_template("report.html").render(
         run=data["run"],
         format_version=REPORT_FORMAT_VERSION,
@@ -63,7 +67,9 @@ def render_html_report(
         classifiers=[_classifier_view(report) for report in result.classifiers],
         outcomes=[o.value for o in Outcome],
         attempts=attempts,
-        truncated=len(attempts) < overall.attempts,
+        truncated=len(attempts) < total_attempts,
+        total_attempts=total_attempts,
+        attacks=None if result.attacks is None else _attack_view(result.attacks),
     )
 
 
@@ -102,6 +108,61 @@ def _rate_view(rate: Rate) -> dict[str, str]:
     return {
         "value_text": f"{rate.value:.1%}",
         "detail": f"[{rate.low:.1%}, {rate.high:.1%}], n = {rate.total}",
+    }
+
+
+def _attack_view(attacks: AttackSummary) -> dict[str, Any]:
+    """Return the rows of the strategy table and the strategy x category heat map."""
+    categories = attacks.categories
+    return {
+        "direct": _with_total(attacks.direct_asr),
+        "strategies": [
+            {
+                "name": name,
+                "attempts": metrics.attempts,
+                "asr": _with_total(metrics.asr),
+                "uplift": metrics.uplift.format(),
+                "pairs": metrics.uplift.pairs,
+                "broke": metrics.uplift.direct_safe_strategy_unsafe,
+                "held": metrics.uplift.direct_unsafe_strategy_safe,
+                "p_value": f"{metrics.uplift.p_value:.3g}",
+                "unassessed": metrics.outcomes[Outcome.UNASSESSED.value],
+                "reasons": ", ".join(
+                    f"{reason} ({n})"
+                    for reason, n in metrics.unassessed_reasons.items()
+                ),
+            }
+            for name, metrics in attacks.strategies.items()
+        ],
+        "categories": categories,
+        "heat_map": [
+            {
+                "name": name,
+                "cells": [
+                    heat_cell(attacks.by_strategy_category.get(name, {}).get(category))
+                    for category in categories
+                ],
+            }
+            for name in attacks.strategies
+        ],
+        "pooled": [heat_cell(attacks.by_category[c]) for c in categories],
+    }
+
+
+def heat_cell(rate: Rate | None) -> dict[str, str]:
+    """Return the text and background colour of one heat map cell.
+
+    The colour runs from white at an ASR of 0 to red at 1, and is grey when
+    no attempt was assessed.
+    """
+    if rate is None or rate.value is None:
+        return {"text": "n/a", "n": "0", "colour": "#eceff1"}
+    # Green and blue fall together from 255 to 80, so only the red stays.
+    fade = round(255 - 175 * rate.value)
+    return {
+        "text": f"{rate.value:.0%}",
+        "n": str(rate.total),
+        "colour": f"#ff{fade:02x}{fade:02x}",
     }
 
 
