@@ -17,8 +17,12 @@ from typing import Any
 
 import yaml
 
-from redline.attacks import AttackAttempt, StrategyChain, create_strategy
-from redline.attacks import strategy_class as find_strategy_class
+from redline.attacks import (
+    AttackAttempt,
+    StrategyChain,
+    create_strategy,
+    strategy_class,
+)
 from redline.errors import ConfigError
 from redline.suites import Case
 
@@ -114,7 +118,7 @@ class AttackPlan:
         return self.direct and not self.chains
 
     def to_record(self) -> dict[str, Any]:
-        """Return the plan as stored in the run's config; it rebuilds every chain."""
+        """Return the plan as stored in the run's config, enough to rebuild every chain."""
         return {
             "strategies": [chain_identity(chain) for chain in self.chains],
             "seed": self.seed,
@@ -273,7 +277,7 @@ def _step_spec(part: Any) -> dict[str, Any]:
 
 def _needs_target(name: str, params: Mapping[str, Any]) -> bool:
     try:
-        cls = find_strategy_class(name)
+        cls = strategy_class(name)
     except ConfigError:
         return False  # create_strategy reports the unknown name
     return (
