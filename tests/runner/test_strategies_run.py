@@ -250,17 +250,38 @@ def test_plain_refusal_to_base64_is_safe(tmp_path, suite):
     assert result.attacks.strategies["base64"].asr.total == 4
 
 
-def test_plain_refusal_to_rot13_is_unassessed(tmp_path, suite):
+def test_plain_refusal_to_rot13_is_safe(tmp_path, suite):
     # ROT13 decoding never fails, and turns a plain refusal into gibberish
-    # that reads as no refusal; the raw refusal makes the attempt unassessed.
+    # that reads as no refusal, so the refusal in the raw response counts.
     with FakeOpenAIServer(lambda prompt: REFUSAL_TEXT) as server:
         run_with(server, suite, tmp_path / "r.db", strategies="rot13")
-    rows = stored(tmp_path / "r.db", "strategy, outcome, unassessed_reason, verdicts")
+    rows = stored(tmp_path / "r.db", "strategy, outcome, decoded_text, verdicts")
     attack = next(row for row in rows if row[0] == "rot13")
-    assert attack[1] == "unassessed"
-    assert attack[2].startswith("decoding disagrees")
+    assert attack[1] == "over_refused"
+    assert attack[2].startswith("V'z fbeel")
     inputs = [verdict.get("input") for verdict in json.loads(attack[3])]
     assert "raw response" in inputs
+
+
+def rot13_echo(prompt: str) -> str:
+    """Write the ROT13 request back, as small models often do."""
+    if prompt in PROMPTS:
+        return REFUSAL_TEXT
+    return prompt.rsplit("\n\n", 1)[-1]
+
+
+def test_echoed_request_is_unassessed(tmp_path, suite):
+    with FakeOpenAIServer(rot13_echo) as server:
+        result = run_with(server, suite, tmp_path / "r.db", strategies="rot13")
+    rows = stored(
+        tmp_path / "r.db", "strategy, outcome, unassessed_reason, decoded_text"
+    )
+    attack = next(row for row in rows if row[0] == "rot13")
+    assert attack[3] == "request number 0"
+    assert attack[1] == "unassessed"
+    assert attack[2] == "response repeats the request"
+    reasons = result.attacks.strategies["rot13"].unassessed_reasons
+    assert reasons == {"response repeats the request": len(PROMPTS)}
 
 
 def test_failed_helper_stores_attack_error(server, suite, tmp_path):

@@ -157,6 +157,8 @@ class AttackPlan:
             failed_id = f"{case.id}::{chain.name}"
             if failed_id in done:
                 continue
+            # NOTE: on resume a chain that calls a helper model calls it again
+            # for cases whose attempts are all stored, to number them the same.
             try:
                 attacks = await self._build(chain, case)
             except Exception as exc:  # a plugin or helper model may fail in any way
