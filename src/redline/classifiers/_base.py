@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import reprlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -11,6 +12,13 @@ from typing import Any, ClassVar, TypeVar
 from redline.errors import ConfigError
 
 ENTRY_POINT_GROUP = "redline.classifiers"
+
+# Bounds the repr of a value in error messages. A YAML alias bomb expands to
+# billions of items, whose full repr would take minutes and gigabytes.
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel = 2
+_SHORT_REPR.maxlist = _SHORT_REPR.maxtuple = _SHORT_REPR.maxdict = 4
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +154,8 @@ def _load_entry_points() -> None:
     _entry_points_loaded = True
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         entry_point.load()
+
+
+def short_repr(value: object) -> str:
+    """Return the repr of ``value`` cut to a few items, levels and characters."""
+    return _SHORT_REPR.repr(value)

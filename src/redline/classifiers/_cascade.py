@@ -22,6 +22,7 @@ from redline.classifiers._base import (
     ClassifierInput,
     Verdict,
     register_classifier,
+    short_repr,
 )
 from redline.classifiers._specs import build_classifier
 from redline.errors import ConfigError
@@ -66,7 +67,7 @@ class CascadeClassifier(Classifier):
     def __init__(self, tiers: Sequence[Mapping[str, Any]]):
         if isinstance(tiers, (str, bytes)) or not isinstance(tiers, Sequence):
             raise ConfigError(
-                f"cascade tiers must be a list of tier specs, got {tiers!r}"
+                f"cascade tiers must be a list of tier specs, got {short_repr(tiers)}"
             )
         if len(tiers) < 2:
             raise ConfigError(
@@ -231,7 +232,8 @@ def _build_tier(spec: object, index: int, *, last: bool) -> Tier:
     where = f"cascade tiers[{index}]"
     if not isinstance(spec, Mapping):
         raise ConfigError(
-            f"{where}: expected a mapping with 'classifier' and 'escalate', got {spec!r}"
+            f"{where}: expected a mapping with 'classifier' and 'escalate', "
+            f"got {short_repr(spec)}"
         )
     unknown = sorted(set(spec) - _TIER_KEYS)
     if unknown:
@@ -274,7 +276,7 @@ def _read_band(value: object, where: str, *, last: bool) -> tuple[float, float] 
     if not valid:
         raise ConfigError(
             f"{where}.escalate: expected [low, high] with 0 <= low <= high <= 1, "
-            f"got {value!r}"
+            f"got {short_repr(value)}"
         )
     low, high = float(value[0]), float(value[1])  # type: ignore[index]
     if low > high:

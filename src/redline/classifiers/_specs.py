@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from redline.classifiers._base import Classifier, create_classifier
+from redline.classifiers._base import Classifier, create_classifier, short_repr
+from redline.config._load import load_yaml
 from redline.errors import ConfigError
 
 ClassifierSpec = str | Mapping[str, Any] | Classifier
@@ -98,15 +99,14 @@ def load_classifier_config(path: str | Path) -> list[ClassifierSpec]:
     """
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"classifier config {str(path)!r} not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"cannot read classifier config {str(path)!r}: {exc}"
         ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    data = load_yaml(text, source=str(path))
     if not isinstance(data, dict) or not isinstance(data.get("classifiers"), list):
         raise ConfigError(
             f"{path}: expected a mapping with a 'classifiers' list, such as "
@@ -150,7 +150,7 @@ def _split_spec(spec: object, where: str) -> tuple[str, dict[str, Any]]:
     if not isinstance(spec, Mapping):
         raise ConfigError(
             f"{where}: expected a classifier name or a mapping with 'name' and "
-            f"'options', got {spec!r}"
+            f"'options', got {short_repr(spec)}"
         )
     unknown = sorted(set(spec) - _SPEC_KEYS)
     if unknown:
@@ -160,12 +160,14 @@ def _split_spec(spec: object, where: str) -> tuple[str, dict[str, Any]]:
         )
     name = spec.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"{where}.name: expected a classifier name, got {name!r}")
+        raise ConfigError(
+            f"{where}.name: expected a classifier name, got {short_repr(name)}"
+        )
     options = spec.get("options") or {}
     if not isinstance(options, Mapping) or not all(isinstance(k, str) for k in options):
         raise ConfigError(
             f"{where}.options: expected a mapping of option names to values, "
-            f"got {options!r}"
+            f"got {short_repr(options)}"
         )
     return name.strip(), dict(options)
 
@@ -186,6 +188,6 @@ def _parse_assignment(assignment: str) -> tuple[str, str, Any]:
         )
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         value = raw  # not a YAML scalar, such as 'a: b: c'; keep the text
     return name, key.strip(), value

@@ -70,13 +70,7 @@ def parse_config(text: str, *, source: str = "redline.yaml") -> ProjectConfig:
     Raises:
         ConfigError: The text is not valid YAML or not a valid config.
     """
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        message = getattr(exc, "problem", None) or " ".join(str(exc).split())
-        raise ConfigError(f"{where}: invalid YAML: {message}") from exc
+    data = load_yaml(text, source=source)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -88,6 +82,28 @@ def parse_config(text: str, *, source: str = "redline.yaml") -> ProjectConfig:
         return ProjectConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{source}: {describe_validation_error(exc)}") from None
+
+
+def load_yaml(text: str, *, source: str) -> Any:
+    """Parse YAML text with the safe loader, rejecting a key given twice.
+
+    Raises:
+        ConfigError: The text is not valid YAML, repeats a key in one
+            mapping, or nests too deeply for the parser.
+    """
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        message = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise ConfigError(f"{where}: invalid YAML: {message}") from None
+    except RecursionError:
+        # PyYAML composes nested nodes recursively, so deep nesting exhausts
+        # the interpreter's recursion limit (1,000 frames by default).
+        raise ConfigError(
+            f"{source}: invalid YAML: nested too deeply to read; flatten the file"
+        ) from None
 
 
 def describe_validation_error(error: ValidationError) -> str:

@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from redline.classifiers import (
     Classifier,
     PIIClassifier,
@@ -41,6 +39,8 @@ from redline.classifiers import (
     classifier_names,
     create_classifier,
 )
+from redline.classifiers._base import short_repr
+from redline.config._load import load_yaml
 from redline.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -182,13 +182,12 @@ def load_guard_config(path: str | Path) -> GuardConfig:
     """
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"guard config {str(path)!r} not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read guard config {str(path)!r}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"guard config {path}: invalid YAML: {exc}") from None
+    data = load_yaml(text, source=f"guard config {path}")
     return parse_guard_config(data, source=str(path), path=path)
 
 
@@ -320,7 +319,7 @@ def _build_filter(spec: GuardFilter, where: str) -> BuiltFilter:
     threshold = spec.threshold
     if threshold is not None and not _is_unit_number(threshold):
         raise ConfigError(
-            f"{where}.threshold: expected a number in [0, 1], got {threshold!r}"
+            f"{where}.threshold: expected a number in [0, 1], got {_short(threshold)}"
         )
     classifier = _build_classifier(spec, where)
     if spec.action == "redact":
@@ -340,7 +339,8 @@ def _build_classifier(spec: GuardFilter, where: str) -> Classifier:
         return spec.classifier
     if not isinstance(spec.classifier, str) or not spec.classifier.strip():
         raise ConfigError(
-            f"{where}.classifier: expected a classifier name, got {spec.classifier!r}"
+            f"{where}.classifier: expected a classifier name, "
+            f"got {_short(spec.classifier)}"
         )
     names = classifier_names()
     if spec.classifier not in names:
@@ -350,7 +350,7 @@ def _build_classifier(spec: GuardFilter, where: str) -> Classifier:
     ):
         raise ConfigError(
             f"{where}.options: expected a mapping of option names to values, "
-            f"got {spec.options!r}"
+            f"got {_short(spec.options)}"
         )
     try:
         return create_classifier(spec.classifier, **spec.options)
@@ -394,7 +394,7 @@ def parse_filter(data: object, where: str) -> GuardFilter:
     threshold = data.get("threshold")
     if threshold is not None and not _is_unit_number(threshold):
         raise ConfigError(
-            f"{where}.threshold: expected a number in [0, 1], got {threshold!r}"
+            f"{where}.threshold: expected a number in [0, 1], got {_short(threshold)}"
         )
     return GuardFilter(
         classifier=data["classifier"],
@@ -416,7 +416,7 @@ def _string(data: Mapping[str, Any], key: str, default: str, source: str) -> str
     value = data.get(key, default)
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(
-            f"{source}: {key}: expected a non-empty string, got {value!r}"
+            f"{source}: {key}: expected a non-empty string, got {short_repr(value)}"
         )
     return value
 
@@ -436,7 +436,8 @@ def _choice(
 
 def _invalid(where: str, value: object, accepted: Sequence[str]) -> ConfigError:
     return ConfigError(
-        f"{where}: invalid value {value!r}; expected one of {', '.join(accepted)}"
+        f"{where}: invalid value {short_repr(value)}; expected one of "
+        f"{', '.join(accepted)}"
     )
 
 
@@ -447,7 +448,7 @@ def _is_unit_number(value: object) -> bool:
 
 
 def _short(value: object) -> str:
-    return f"{type(value).__name__} {value!r:.80}"
+    return f"{type(value).__name__} {short_repr(value)}"
 
 
 def _without_secrets(value: Any) -> Any:
