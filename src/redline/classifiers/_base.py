@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import math
 import reprlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -159,3 +160,27 @@ def _load_entry_points() -> None:
 def short_repr(value: object) -> str:
     """Return the repr of ``value`` cut to a few items, levels and characters."""
     return _SHORT_REPR.repr(value)
+
+
+def check_threshold(
+    value: object, classifier: str, *, include_low: bool, include_high: bool
+) -> float:
+    """Return a classifier threshold as a float after checking its range.
+
+    Raises:
+        ConfigError: The value is a bool, not a number, NaN, or outside the
+            interval given by ``include_low`` and ``include_high``.
+    """
+    low, high = ("[" if include_low else "("), ("]" if include_high else ")")
+    valid = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if valid:
+        number = float(value)  # type: ignore[arg-type]
+        above_low = number >= 0.0 if include_low else number > 0.0
+        below_high = number <= 1.0 if include_high else number < 1.0
+        valid = math.isfinite(number) and above_low and below_high
+    if not valid:
+        raise ConfigError(
+            f"{classifier} threshold must be a number in {low}0, 1{high}, got "
+            f"{short_repr(value)}; pass a decimal such as 0.5"
+        )
+    return number

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -179,6 +180,9 @@ class _CascadeState:
 
 def _band_decision(verdict: Verdict, low: float, high: float) -> bool | None:
     """Return the tier's decision, or None to escalate the text."""
+    # A NaN score would fail both comparisons below and read as negative.
+    if not math.isfinite(verdict.score):
+        return None
     if verdict.error is not None or low <= verdict.score < high:
         return None
     return verdict.score >= high

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -19,7 +20,9 @@ from redline.classifiers._base import (
     Classifier,
     ClassifierInput,
     Verdict,
+    check_threshold,
     register_classifier,
+    short_repr,
 )
 from redline.classifiers._judge_parsers import (
     JUDGE_PARSERS,
@@ -34,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 # Characters of the judge's raw output kept in the rationale of an error verdict.
 _RAW_EXCERPT_CHARS = 200
+# Cut of a parse error stored with an unassessed verdict, in characters.
+_MAX_ERROR_CHARS = 300
 _NO_PROMPT = "(no request recorded)"
 
 _HAZARD_LIST = "\n".join(f"{hazard.code}: {hazard.title}." for hazard in HAZARDS)
@@ -222,10 +227,9 @@ class JudgeClassifier(Classifier):
         if format not in JUDGE_PROMPTS:
             known = ", ".join(sorted(JUDGE_PROMPTS))
             raise ConfigError(f"judge format {format!r} not found. Use one of: {known}")
-        if not 0.0 <= threshold <= 1.0:
-            raise ConfigError(
-                f"invalid judge threshold {threshold!r}: expected a number in [0, 1]"
-            )
+        threshold = check_threshold(
+            threshold, "judge", include_low=True, include_high=True
+        )
         if isinstance(concurrency, bool) or not isinstance(concurrency, int):
             raise ConfigError(
                 f"judge concurrency must be an integer, got {concurrency!r}"
@@ -242,9 +246,14 @@ class JudgeClassifier(Classifier):
             raise ConfigError(
                 f"judge max_retries must be an integer >= 0, got {max_retries!r}"
             )
-        if not timeout_s > 0:
+        if (
+            isinstance(timeout_s, bool)
+            or not isinstance(timeout_s, (int, float))
+            or not 0 < timeout_s < math.inf
+        ):
             raise ConfigError(
-                f"judge timeout_s must be a number of seconds > 0, got {timeout_s!r}"
+                f"judge timeout_s must be a finite number of seconds > 0, "
+                f"got {short_repr(timeout_s)}"
             )
 
         self.target_spec = target
@@ -349,7 +358,11 @@ class JudgeClassifier(Classifier):
     def _verdict(self, parse: JudgeParse) -> Verdict:
         excerpt = f"{self.format} judge output: {parse.raw[:_RAW_EXCERPT_CHARS]!r}"
         if not parse.ok:
-            return self._error(f"unparseable judge output: {parse.error}", excerpt)
+            # Parse errors quote the judge's first line, which may be megabytes.
+            reason = str(parse.error)
+            if len(reason) > _MAX_ERROR_CHARS:
+                reason = reason[:_MAX_ERROR_CHARS] + "..."
+            return self._error(f"unparseable judge output: {reason}", excerpt)
         if parse.unsafe is None:
             return self._error("judge gave no verdict on the response", excerpt)
 

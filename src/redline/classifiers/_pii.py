@@ -22,9 +22,9 @@ from redline.classifiers._base import (
     Classifier,
     ClassifierInput,
     Verdict,
+    check_threshold,
     register_classifier,
 )
-from redline.errors import ConfigError
 
 CATEGORIES = (
     "email",
@@ -652,9 +652,9 @@ class PIIClassifier(Classifier):
     )
 
     def __init__(self, threshold: float = 0.5):
-        if not 0.0 < threshold <= 1.0:
-            raise ConfigError(f"pii threshold must be in (0, 1], got {threshold!r}")
-        self.threshold = threshold
+        self.threshold = check_threshold(
+            threshold, "pii", include_low=False, include_high=True
+        )
 
     @property
     def version(self) -> str:  # type: ignore[override]

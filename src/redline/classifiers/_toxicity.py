@@ -10,13 +10,13 @@ from redline.classifiers._base import (
     Classifier,
     ClassifierInput,
     Verdict,
+    check_threshold,
     register_classifier,
 )
 from redline.classifiers._linear_text import (
     LinearTextModel,
     export_profanity_check,
 )
-from redline.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +39,9 @@ class ProfanityCheckClassifier(Classifier):
     )
 
     def __init__(self, threshold: float = 0.5):
-        if not 0.0 < threshold < 1.0:
-            raise ConfigError(
-                f"toxicity threshold must be in (0, 1), got {threshold!r}"
-            )
-        self.threshold = threshold
+        self.threshold = check_threshold(
+            threshold, "toxicity", include_low=False, include_high=False
+        )
         self._linear_model: LinearTextModel | None = None
 
     @property
