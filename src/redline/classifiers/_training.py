@@ -130,6 +130,13 @@ def train_classifier(
     )
     rows, names, dropped = _drop_duplicates(labels_path, rows, names)
     _check_counts(labels_path, names)
+    if not positive_classes:
+        # Such a head scores 0 on every text, so it would never flag one.
+        raise LabelsError(
+            f"no label of the classes {sorted(set(names))!r} is in the positive "
+            "class; name the positive labels with --positive",
+            path=str(labels_path),
+        )
 
     features = [TEXT_EMBEDDING]
     if columns.prompt:
