@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,6 +151,14 @@ def _labelled(
             path=str(path),
             line=line,
         )
+    for column in wanted:
+        if isinstance(row[column], (dict, list)):
+            raise LabelsError(
+                f"column {column!r} is a JSON {type(row[column]).__name__}, "
+                f"expected a string; got {str(row[column])[:80]!r}",
+                path=str(path),
+                line=line,
+            )
     text = _as_text(row[columns.text])
     if not text.strip():
         raise LabelsError(
@@ -213,7 +221,13 @@ def _jsonl_rows(path: Path, handle: Any) -> Iterator[tuple[int, dict[str, Any]]]
         if not content.strip():
             continue
         try:
-            row = json.loads(content)
+            row = json.loads(content, object_pairs_hook=_unique_keys)
+        except _DuplicateKeyError as exc:
+            raise LabelsError(
+                f"duplicate key {exc.args[0]!r}; give each key once per line",
+                path=str(path),
+                line=line,
+            ) from None
         except json.JSONDecodeError as exc:
             raise LabelsError(
                 f"invalid JSON ({exc.msg} at column {exc.colno}); each line must be "
@@ -236,6 +250,7 @@ def _csv_rows(
     csv.field_size_limit(_CSV_FIELD_LIMIT)
     reader = csv.DictReader(handle, delimiter=delimiter)
     try:
+        _check_header(path, reader.fieldnames or [])
         for row in reader:
             # A quoted field may span lines; report where the row ends.
             line = reader.line_num
@@ -263,6 +278,31 @@ def _csv_rows(
         raise LabelsError(
             f"invalid CSV: {exc}", path=str(path), line=reader.line_num
         ) from None
+
+
+def _check_header(path: Path, names: Sequence[str]) -> None:
+    # DictReader keeps only the last of two equal column names.
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise LabelsError(
+            f"column {duplicates[0]!r} appears {names.count(duplicates[0])} times "
+            "in the header; rename the columns so each name is unique",
+            path=str(path),
+            line=1,
+        )
+
+
+class _DuplicateKeyError(ValueError):
+    """A JSON object gives one key twice; ``args[0]`` is the key."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKeyError(key)
+        seen[key] = value
+    return seen
 
 
 def _first_invalid_utf8(path: Path) -> tuple[int, int]:
