@@ -85,7 +85,8 @@ def gate_command(
     RUN is a run id, a unique prefix of one, or a baseline name. Each
     threshold of the spec gives one check per scope. A check without data,
     such as a category with no attempts, is reported as "no data" and fails
-    only when the spec sets require_data: true.
+    only when the spec sets require_data: true. A run without any assessed
+    attempt, such as one whose requests all failed, always fails.
 
     \b
     Exit status:

@@ -120,6 +120,9 @@ def evaluate_spec(spec: Spec, measures: RunMeasures) -> GateResult:
     checks: list[Check] = []
     if spec.require_complete:
         checks.append(_completeness_check(measures))
+    nothing_assessed = _nothing_assessed_check(measures)
+    if nothing_assessed is not None:
+        checks.append(nothing_assessed)
     scopes: list[tuple[str, ScopeSpec, str | None]] = [(OVERALL, spec.overall, None)]
     for category, scope_spec in spec.categories.items():
         scopes.append((category_scope(category), scope_spec, None))
@@ -149,6 +152,31 @@ def _completeness_check(measures: RunMeasures) -> Check:
         interval=None,
         status="pass" if run.status == "completed" else "fail",
         detail=f"status {run.status}, {done} attempts, {run.case_count} cases planned",
+    )
+
+
+def _nothing_assessed_check(measures: RunMeasures) -> Check | None:
+    """Return a failed check for a run without an assessed attempt, else None.
+
+    Every threshold of such a run has no data, so without this check a run
+    whose requests all failed would pass a spec that does not require data.
+    """
+    overall = measures.overall
+    unassessed = overall.metrics.outcomes.get("unassessed", 0)
+    if overall.attempts > unassessed:
+        return None
+    return Check(
+        metric="assessed_attempts",
+        scope=OVERALL,
+        comparison="min",
+        threshold=1.0,
+        bound="point",
+        observed=0.0,
+        estimate=0.0,
+        interval=None,
+        status="fail",
+        detail=f"no attempt could be assessed ({unassessed} of {overall.attempts} "
+        f"unassessed); see the reasons with 'redline show {measures.run.run_id}'",
     )
 
 
