@@ -119,10 +119,10 @@ _WORD = re.compile(r"\w+")
 
 
 def repeats_request(text: str, request: str) -> bool:
-    """Return whether ``text`` is the request again, as models echo decoded input.
+    """Return whether ``text`` is the request again, as small models echo decoded input.
 
     Both texts are compared as lowercase word sequences with
-    :class:`difflib.SequenceMatcher`; a ratio of 0.9 or more is a repeat.
+    :class:`difflib.SequenceMatcher`, and a ratio of 0.9 or more is a repeat.
     """
     words = _WORD.findall(text.casefold())
     request_words = _WORD.findall(request.casefold())

@@ -1,10 +1,10 @@
 """Streaming pipeline: attempts -> requests -> decoding -> classifiers -> store.
 
 Attempts flow through two bounded queues, so memory stays flat however many
-cases a suite has: a producer expands cases into attempts one case at a
-time, ``concurrency`` workers send requests and decode the responses, and
-one writer judges finished responses in batches and commits each batch to
-the store.
+cases a suite has. A producer expands cases into attempts one case at a
+time, and ``concurrency`` workers send the requests and decode the
+responses. One writer judges finished responses in batches and commits
+each batch to the store.
 
 An attack attempt with a decoder is judged on the decoded response, and the
 refusal detector also reads the raw response: a refusal in either counts,
@@ -327,7 +327,7 @@ def _judgement(finished: _Finished, verdicts: _Verdicts | None) -> Judgement:
 async def _decode(
     planned: PlannedAttempt, response: TargetResponse
 ) -> DecodedResponse | None:
-    """Decode a response as its attack asks; None when it has no decoder or no text."""
+    """Decode a response with its attack's decoder, or return None without one."""
     if planned.decoder is None or response.error is not None:
         return None
     try:
