@@ -95,6 +95,12 @@ def _print_sweep(sweep: GuardSweep) -> None:
         f"{sweep.guard_errors} with a guard classifier error",
         soft_wrap=True,
     )
+    if sweep.run_status != "completed":
+        console.print(
+            f"note: the run is {escape(sweep.run_status)}, so the curve covers only "
+            "its stored attempts",
+            soft_wrap=True,
+        )
     table = Table()
     for column in ("threshold", "blocked", "safety pass", "over-refusal", "unassessed"):
         table.add_column(column, justify="right")

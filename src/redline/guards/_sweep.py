@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from redline.classifiers import ClassifierInput
-from redline.errors import ConfigError
+from redline.errors import ConfigError, StoreError
 from redline.guards._config import BuiltFilter, GuardConfig, build_filters
 from redline.guards._guard import redact_pii
 from redline.metrics import Outcome, Rate, wilson
@@ -89,6 +89,9 @@ class GuardSweep:
             count as blocked at every threshold under ``on_error: block``.
         baseline: The stored outcomes, without the guard.
         points: One point per threshold, in ascending order.
+        run_status: Status of the stored run, such as ``completed`` or
+            ``interrupted``; an unfinished run is swept over its stored
+            attempts only.
     """
 
     run_id: str
@@ -98,12 +101,14 @@ class GuardSweep:
     guard_errors: int
     baseline: SweepPoint
     points: list[SweepPoint]
+    run_status: str = "completed"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the sweep as JSON-ready data."""
         return {
             "format_version": SWEEP_FORMAT_VERSION,
             "run_id": self.run_id,
+            "run_status": self.run_status,
             "guard": self.guard,
             "fingerprint": self.fingerprint,
             "attempts": self.attempts,
@@ -156,7 +161,8 @@ def sweep_guard(
 
     Raises:
         ConfigError: The guard has no block filter or a threshold is invalid.
-        StoreError: The run or the database does not exist.
+        StoreError: The run or the database does not exist, or the run has
+            no stored attempt.
     """
     points = _check_thresholds(steps_thresholds() if thresholds is None else thresholds)
     input_filters, output_filters = build_filters(guard_config)
@@ -175,6 +181,12 @@ def sweep_guard(
         scored = asyncio.run(
             _score_attempts(attempts, guard_config, input_filters, output_filters)
         )
+    if not scored:
+        raise StoreError(
+            f"run {run.run_id} ({run.status}) has no stored attempt, so there is "
+            f"nothing to sweep; finish it with 'redline run --resume {run.run_id}' "
+            "or sweep another run"
+        )
     return GuardSweep(
         run_id=run.run_id,
         guard=guard_config.to_dict(),
@@ -183,6 +195,7 @@ def sweep_guard(
         guard_errors=sum(1 for s in scored if s.error),
         baseline=_point(scored, None),
         points=[_point(scored, threshold) for threshold in points],
+        run_status=run.status,
     )
 
 

@@ -1,0 +1,45 @@
+"""Guard sweeps over unfinished and empty runs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+# files and server are pytest fixtures, used by parameter name.
+from tests.guards.test_guard_cli import files, run_suite, server, sweep  # noqa: F401
+
+
+def drop_attempts(db, run_id: str, keep: int) -> None:
+    """Keep the first ``keep`` attempts of a run and mark it interrupted."""
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "DELETE FROM attempts WHERE run_id = ? AND seq >= ?", (run_id, keep)
+        )
+        connection.execute(
+            "UPDATE runs SET status = 'interrupted' WHERE run_id = ?", (run_id,)
+        )
+
+
+def test_sweep_empty_run_rejected(files, server):
+    run_id = run_suite(files, server)
+    drop_attempts(files["db"], run_id, keep=0)
+    result = sweep(files, run_id)
+    assert result.exit_code == 2
+    assert f"run {run_id} (interrupted) has no stored attempt" in result.output
+    assert f"redline run --resume {run_id}" in result.output
+
+
+def test_sweep_interrupted_run_noted(files, server):
+    run_id = run_suite(files, server)
+    drop_attempts(files["db"], run_id, keep=2)
+    result = sweep(files, run_id, "--steps", "3")
+    assert result.exit_code == 0, result.output
+    assert "2 attempts" in result.output
+    assert "note: the run is interrupted" in result.output
+
+
+def test_sweep_json_names_run_status(files, server):
+    run_id = run_suite(files, server)
+    drop_attempts(files["db"], run_id, keep=2)
+    result = sweep(files, run_id, "--steps", "3", "--json")
+    assert json.loads(result.output)["run_status"] == "interrupted"
