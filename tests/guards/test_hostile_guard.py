@@ -5,8 +5,26 @@ from __future__ import annotations
 import json
 import sqlite3
 
-# files and server are pytest fixtures, used by parameter name.
-from tests.guards.test_guard_cli import files, run_suite, server, sweep  # noqa: F401
+import pytest
+
+from redline.testing import FakeOpenAIServer
+from tests.guards.functions import COMPLIANCE
+from tests.guards.test_guard_cli import CASES, GUARD, run_suite, sweep
+from tests.guards.test_guarded_run import write_suite
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAIServer(responder=lambda prompt: COMPLIANCE) as fake:
+        yield fake
+
+
+@pytest.fixture
+def files(tmp_path):
+    guard = tmp_path / "guard.yaml"
+    guard.write_text(GUARD, encoding="utf-8")
+    suite = write_suite(tmp_path / "s.jsonl", CASES)
+    return {"guard": guard, "suite": suite, "db": tmp_path / "r.db"}
 
 
 def drop_attempts(db, run_id: str, keep: int) -> None:
