@@ -59,15 +59,16 @@ def compare_command(
     unassessed in either run are left out and counted. The config, when
     present, sets the metrics that decide the verdict, alpha, latency and
     cost tolerances, and the owner and rollback target shown on a
-    regression. Runs whose suite fingerprints or classifiers differ are
-    not comparable.
+    regression. Runs whose suite fingerprints or classifiers differ, or
+    that have no shared case assessed in both, are not comparable.
 
     \b
     Exit status:
       0  no significant change, or improved
       1  regressed
       2  invalid usage or configuration, such as an unknown run
-      3  not comparable: the suites or classifiers differ
+      3  not comparable: the suites or classifiers differ, or no shared
+         case was assessed in both runs
     """
     from redline.cli._baseline import resolve_run_id
 

@@ -353,7 +353,8 @@ def compare_measures(
     )
     latency = _latency_delta(pairs)
     cost = _cost_delta(base, candidate)
-    differences = _differences(base.run, candidate.run, len(pairs))
+    assessed = sum(1 for b, c in pairs if _assessed(b) and _assessed(c))
+    differences = _differences(base.run, candidate.run, len(pairs), assessed)
     verdict, reasons = _verdict(tests, latency, cost, differences, settings)
     return Comparison(
         base=base.run,
@@ -492,8 +493,15 @@ def _cost_delta(base: RunMeasures, candidate: RunMeasures) -> CostDelta:
     )
 
 
-def _differences(base: RunRecord, candidate: RunRecord, shared: int) -> list[str]:
-    """List what makes two runs not comparable."""
+def _differences(
+    base: RunRecord, candidate: RunRecord, shared: int, assessed: int
+) -> list[str]:
+    """List what makes two runs not comparable.
+
+    ``assessed`` counts the shared cases assessed in both runs. Without one,
+    every deciding metric has no data, so a candidate whose requests all
+    failed would otherwise show no significant change.
+    """
     differences = []
     if base.suite_fingerprint != candidate.suite_fingerprint:
         differences.append(
@@ -510,6 +518,12 @@ def _differences(base: RunRecord, candidate: RunRecord, shared: int) -> list[str
         )
     if shared == 0:
         differences.append("the runs share no case id")
+    elif assessed == 0:
+        differences.append(
+            f"none of the {shared} shared cases was assessed in both runs; see "
+            f"the unassessed reasons with 'redline show {base.run_id}' and "
+            f"'redline show {candidate.run_id}'"
+        )
     return differences
 
 
