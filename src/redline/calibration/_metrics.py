@@ -27,8 +27,10 @@ SWEEP_GRID = tuple(round(step / 20, 2) for step in range(21))
 # Up to this many distinct scores, the sweep lists every one of them instead.
 SWEEP_MAX_DISTINCT = len(SWEEP_GRID)
 
-_NO_POSITIVES = "no text is labelled positive"
-_NO_NEGATIVES = "no text is labelled negative"
+# The metrics cover assessed texts only, so a positive text with an error
+# verdict does not count here.
+_NO_POSITIVES = "no assessed text is labelled positive"
+_NO_NEGATIVES = "no assessed text is labelled negative"
 _NO_TEXTS = "no assessed texts"
 
 

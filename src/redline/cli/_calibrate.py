@@ -129,16 +129,25 @@ def calibrate_command(
     # Check the file and the classifier before the database is created.
     read_labels(labels_path, columns)
     built = _build_classifier(classifier, _parse_options(assignments))
-    with Store(db) as store:
-        result = asyncio.run(
-            acalibrate(
-                built,
-                labels_path,
-                columns=columns,
-                target_fnr=target_fnr,
-                batch_size=batch_size,
-            )
+    result = asyncio.run(
+        acalibrate(
+            built,
+            labels_path,
+            columns=columns,
+            target_fnr=target_fnr,
+            batch_size=batch_size,
         )
+    )
+    if result.assessed == 0:
+        # Stored, it would replace an earlier calibration in run reports.
+        if not as_json:
+            wide_console().print(calibration_renderable(result))
+        raise ConfigError(
+            f"no text of {result.labels_path} could be assessed "
+            f"({result.unassessed} verdict errors), so nothing was stored; "
+            "fix the classifier's errors listed above and run it again"
+        )
+    with Store(db) as store:
         calibration_id = store.add_calibration(result.to_record())
     if as_json:
         click.echo(json.dumps({"id": calibration_id, **result.to_dict()}, indent=2))
