@@ -576,30 +576,41 @@ def _encode(name: str, value: Any, json_columns: frozenset[str]) -> Any:
 
 
 def _decode_run(row: Sequence[Any]) -> RunRecord:
-    values = {
-        name: json.loads(value) if name in _JSON_RUN_COLUMNS else value
-        for name, value in zip(_RUN_COLUMNS, row, strict=True)
-    }
+    values = dict(zip(_RUN_COLUMNS, row, strict=True))
+    where = f"run {values['run_id']}"
+    for name in _JSON_RUN_COLUMNS:
+        values[name] = _load_json(values[name], where, name)
     return RunRecord(**values)
 
 
 def _decode_attempt(row: Sequence[Any]) -> AttemptRecord:
-    values = {
-        name: json.loads(value)
-        if name in _JSON_ATTEMPT_COLUMNS and value is not None
-        else value
-        for name, value in zip(_ATTEMPT_COLUMNS, row, strict=True)
-    }
+    values = dict(zip(_ATTEMPT_COLUMNS, row, strict=True))
+    where = f"attempt of case {values['case_id']!r} in run {values['run_id']}"
+    for name in _JSON_ATTEMPT_COLUMNS:
+        if values[name] is not None:
+            values[name] = _load_json(values[name], where, name)
     values["flagged"] = bool(values["flagged"])
     return AttemptRecord(**values)
 
 
 def _decode_calibration(row: Sequence[Any]) -> CalibrationRecord:
-    values = {
-        name: json.loads(value) if name in _JSON_CALIBRATION_COLUMNS else value
-        for name, value in zip(_CALIBRATION_COLUMNS, row, strict=True)
-    }
+    values = dict(zip(_CALIBRATION_COLUMNS, row, strict=True))
+    where = f"calibration {values['id']}"
+    for name in _JSON_CALIBRATION_COLUMNS:
+        values[name] = _load_json(values[name], where, name)
     return CalibrationRecord(**values)
+
+
+def _load_json(text: str, where: str, column: str) -> Any:
+    """Parse a JSON column, raising StoreError for text that redline did not write."""
+    try:
+        return json.loads(text)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise StoreError(
+            f"{where}: column {column!r} is not valid JSON ({exc}); the database "
+            "was changed outside redline. Restore it from a copy, or delete that "
+            "row to read the others"
+        ) from None
 
 
 def attempt_to_dict(attempt: AttemptRecord) -> dict[str, Any]:
