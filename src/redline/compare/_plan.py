@@ -106,8 +106,12 @@ def required_cases(
             f"drop must be > 0 and at most the baseline rate {baseline_rate:g}, "
             f"got {drop!r}"
         )
-    cases = math.ceil(
-        _exact_cases(baseline_rate, baseline_rate - drop, power, alpha, sides)
+    # The formula gives 0 for a drop from 1 to 0, but a test needs a case.
+    cases = max(
+        1,
+        math.ceil(
+            _exact_cases(baseline_rate, baseline_rate - drop, power, alpha, sides)
+        ),
     )
     return SampleSizePlan(baseline_rate, drop, alpha, power, sides, cases)
 
@@ -150,7 +154,9 @@ def minimum_detectable_drop(
 def _exact_cases(
     p0: float, p1: float, power: float, alpha: float, sides: Sides
 ) -> float:
-    z_alpha = _NORMAL.inv_cdf(1 - alpha / sides)
+    # -inv_cdf(a) equals inv_cdf(1 - a), but 1 - a rounds to 1.0 for a
+    # below about 1e-17, where inv_cdf raises.
+    z_alpha = -_NORMAL.inv_cdf(alpha / sides)
     z_beta = _NORMAL.inv_cdf(power)
     spread = z_alpha * math.sqrt(p0 * (1 - p0)) + z_beta * math.sqrt(p1 * (1 - p1))
     return spread**2 / (p0 - p1) ** 2
@@ -163,5 +169,10 @@ def _check_inputs(baseline_rate: float, power: float, alpha: float, sides: int) 
         raise ConfigError(f"power must be > 0 and < 1, got {power!r}")
     if not 0 < alpha < 1:
         raise ConfigError(f"alpha must be > 0 and < 1, got {alpha!r}")
+    if alpha / sides < 1e-300:
+        raise ConfigError(
+            f"alpha {alpha!r} is too small for a normal quantile in floating "
+            "point; use an alpha of 1e-300 or more"
+        )
     if sides not in (1, 2):
         raise ConfigError(f"sides must be 1 or 2, got {sides!r}")
