@@ -136,3 +136,20 @@ def test_training_without_positive_class_rejected(tmp_path):
             columns=LabelColumns(positive=frozenset({"refusal"})),
         )
     assert not (tmp_path / "head").exists()
+
+
+@pytest.mark.parametrize("kind", ["subfolder", "working folder", "labels file"])
+def test_overwrite_keeps_non_artifact_folder(tmp_path, monkeypatch, kind):
+    out = tmp_path / "project"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep", encoding="utf-8")
+    labels = write_labels(tmp_path / "labels.jsonl")
+    if kind == "subfolder":
+        (out / ".redline").mkdir()
+    elif kind == "working folder":
+        monkeypatch.chdir(out)
+    else:
+        labels = write_labels(out / "labels.jsonl")
+    with pytest.raises(ConfigError, match="--overwrite would delete it"):
+        train_classifier(labels, out, kind="refusal", overwrite=True)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "keep"

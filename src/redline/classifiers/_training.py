@@ -119,10 +119,7 @@ def train_classifier(
             class has too few rows.
     """
     _check_options(kind, test_fraction, threshold)
-    if Path(out).exists() and not overwrite:
-        raise ConfigError(
-            f"{str(out)!r} already exists; choose another --out or pass --overwrite"
-        )
+    _check_out(Path(out), overwrite, Path(labels_path))
     columns = columns or LabelColumns()
     labels_path = Path(labels_path)
     rows, names, positive_classes = _read_classes(
@@ -215,10 +212,7 @@ def save_artifact(
     import numpy as np
 
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise ConfigError(
-            f"{str(out)!r} already exists; choose another --out or pass --overwrite"
-        )
+    _check_out(out, overwrite)
     partial = out.with_name(f"{out.name}.partial-{os.getpid()}")
     try:
         shutil.rmtree(partial, ignore_errors=True)
@@ -242,6 +236,41 @@ def save_artifact(
         shutil.rmtree(partial, ignore_errors=True)
         raise ConfigError(f"failed to write artifact {str(out)!r}: {exc}") from None
     return load_artifact(out)
+
+
+def _check_out(out: Path, overwrite: bool, labels_path: Path | None = None) -> None:
+    """Check that ``out`` may be written, and that overwriting it loses no work.
+
+    An artifact folder contains three files and no folder, so --overwrite
+    rejects a folder with subfolders, such as a home or project folder.
+
+    Raises:
+        ConfigError: ``out`` exists and ``overwrite`` is false, or it is a
+            folder that contains subfolders, the working folder or the
+            labels file.
+    """
+    if not out.exists():
+        return
+    if not overwrite:
+        raise ConfigError(
+            f"{str(out)!r} already exists; choose another --out or pass --overwrite"
+        )
+    if not out.is_dir():
+        return
+    resolved = out.resolve()
+    subfolders = sorted(child.name for child in out.iterdir() if child.is_dir())
+    if subfolders:
+        found = f"the folder {subfolders[0]!r}"
+    elif Path.cwd().resolve().is_relative_to(resolved):
+        found = "the working folder"
+    elif labels_path is not None and labels_path.resolve().is_relative_to(resolved):
+        found = "the labels file"
+    else:
+        return
+    raise ConfigError(
+        f"{str(out)!r} contains {found}, so it is not a classifier artifact "
+        "folder and --overwrite would delete it; choose another --out"
+    )
 
 
 def split_indices(
