@@ -113,3 +113,28 @@ def test_cascade_alias_bomb_fails_fast(tmp_path):
 def test_deep_option_value_kept_as_text():
     specs = apply_option_assignments(["pii"], [f"pii.threshold={DEEP_LIST}"])
     assert specs == [{"name": "pii", "options": {"threshold": DEEP_LIST}}]
+
+
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("spec: {overall: {latency_p95_s: .inf}}", "latency_p95_s.max"),
+        ("spec: {overall: {cost_per_1000_cases: .inf}}", "cost_per_1000_cases.max"),
+        (
+            "prices: {m: {input_per_million: .inf, output_per_million: 1}}",
+            "prices.m.input_per_million",
+        ),
+        ("compare: {latency_p95_max_increase: .inf}", "latency_p95_max_increase"),
+        ("compare: {cost_max_increase: .nan}", "compare.cost_max_increase"),
+    ],
+)
+def test_config_infinite_number_rejected(text, where):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text)
+    assert where in str(caught.value)
+    assert "finite number" in str(caught.value)
+
+
+def test_config_empty_strategy_rejected():
+    with pytest.raises(ConfigError, match="invalid strategy chain ''"):
+        parse_config('spec: {strategies: {"": {safety_pass_rate: 0.9}}}')

@@ -76,7 +76,7 @@ class MaxRate(_Model):
 class MaxValue(_Model):
     """Highest acceptable value of a figure without an interval: latency or cost."""
 
-    max: float = Field(ge=0)
+    max: float = Field(ge=0, allow_inf_nan=False)
     """Threshold, in the metric's unit (seconds, or currency per 1,000 cases)."""
     require_data: bool | None = None
     """Fail when the figure has no data; None takes the spec's default."""
@@ -163,6 +163,19 @@ class Spec(_Model):
             normalized[hazard.slug] = scope
         return normalized
 
+    @field_validator("strategies", mode="before")
+    @classmethod
+    def _named_strategies(cls, value: Any) -> Any:
+        # An empty key names no strategy, so its thresholds could never apply.
+        if isinstance(value, dict):
+            for key in value:
+                if isinstance(key, str) and not key.strip():
+                    raise ValueError(
+                        f"invalid strategy chain {key!r}; name one such as "
+                        "'base64' or 'leetspeak+base64'"
+                    )
+        return value
+
     def is_empty(self) -> bool:
         """Return True when the spec sets no threshold at all."""
         scopes = [self.overall, *self.categories.values(), *self.strategies.values()]
@@ -172,9 +185,9 @@ class Spec(_Model):
 class Price(_Model):
     """Token prices of one model."""
 
-    input_per_million: float = Field(ge=0)
+    input_per_million: float = Field(ge=0, allow_inf_nan=False)
     """Price of one million prompt tokens."""
-    output_per_million: float = Field(ge=0)
+    output_per_million: float = Field(ge=0, allow_inf_nan=False)
     """Price of one million completion tokens."""
 
 
@@ -229,10 +242,12 @@ class CompareSettings(_Model):
         "flagged_output_rate",
     ]
     """Metrics whose paired test decides the verdict; the others are shown only."""
-    latency_p95_max_increase: float | None = Field(default=None, ge=0)
+    latency_p95_max_increase: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False
+    )
     """Relative p95 latency increase, such as 0.2 for +20%, past which the
     candidate counts as regressed when the paired sign test is significant."""
-    cost_max_increase: float | None = Field(default=None, ge=0)
+    cost_max_increase: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """Relative increase of cost per 1,000 cases past which the candidate
     counts as regressed."""
 
