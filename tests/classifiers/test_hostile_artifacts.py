@@ -153,3 +153,9 @@ def test_overwrite_keeps_non_artifact_folder(tmp_path, monkeypatch, kind):
     with pytest.raises(ConfigError, match="--overwrite would delete it"):
         train_classifier(labels, out, kind="refusal", overwrite=True)
     assert (out / "notes.txt").read_text(encoding="utf-8") == "keep"
+
+
+def test_artifact_path_to_file_named(tmp_path):
+    labels = write_labels(tmp_path / "labels.jsonl")
+    with pytest.raises(ConfigError, match="labels.jsonl' is not a folder"):
+        load_artifact(labels)

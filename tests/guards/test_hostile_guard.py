@@ -1,4 +1,4 @@
-"""Guard sweeps over unfinished and empty runs."""
+"""Guard sweeps over unfinished and empty runs, and resumes of moved guards."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from redline.testing import FakeOpenAIServer
 from tests.guards.functions import COMPLIANCE
-from tests.guards.test_guard_cli import CASES, GUARD, run_suite, sweep
+from tests.guards.test_guard_cli import CASES, GUARD, invoke, run_suite, sweep
 from tests.guards.test_guarded_run import write_suite
 
 
@@ -61,3 +61,22 @@ def test_sweep_json_names_run_status(files, server):
     drop_attempts(files["db"], run_id, keep=2)
     result = sweep(files, run_id, "--steps", "3", "--json")
     assert json.loads(result.output)["run_status"] == "interrupted"
+
+
+def test_resume_with_moved_guard_names_fix(files, server):
+    run_id = run_suite(files, server, "--guard", str(files["guard"]))
+    drop_attempts(files["db"], run_id, keep=2)
+    files["guard"].rename(files["guard"].with_name("moved.yaml"))
+    result = invoke(
+        "run",
+        "--resume",
+        run_id,
+        "--base-url",
+        server.base_url,
+        "--db",
+        str(files["db"]),
+        "--no-progress",
+    )
+    assert result.exit_code == 2
+    assert "guard.yaml', which is not found" in result.output
+    assert "pass its new path with --guard" in result.output

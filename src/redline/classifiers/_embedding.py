@@ -329,8 +329,9 @@ def load_artifact(
 
 def _read_manifest_bytes(folder: Path, manifest_path: Path) -> bytes:
     if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "not found"
         raise ConfigError(
-            f"classifier artifact {str(folder)!r} not found; give the folder "
+            f"classifier artifact {str(folder)!r} {problem}; give the folder "
             "written by 'redline classifier train --out'"
         )
     try:

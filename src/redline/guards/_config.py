@@ -302,6 +302,11 @@ def restore_guard_config(
                 "Python; pass the same guard again with aresume(..., guard=...)"
             )
         guard = Path(stored["path"])
+        if not guard.exists():
+            raise ConfigError(
+                f"run {run_id} used guard config {str(guard)!r}, which is not "
+                "found; if the file moved, pass its new path with --guard"
+            )
     config = resolve_guard_config(guard)
     if config.fingerprint != stored["fingerprint"]:
         where = f" ({config.path})" if config.path is not None else ""
