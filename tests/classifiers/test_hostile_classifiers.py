@@ -14,6 +14,7 @@ from redline.classifiers import (
     build_classifier,
     create_classifier,
 )
+from redline.classifiers._specs import apply_option_assignments
 from redline.errors import ConfigError
 from redline.testing import FakeOpenAIServer
 
@@ -103,3 +104,15 @@ def test_judge_long_reply_error_cut(long_line_judge):
     assert verdict.label == "unassessed"
     assert verdict.error.startswith("unparseable judge output: first line 'xxx")
     assert len(verdict.error) < 400
+
+
+@pytest.mark.parametrize(
+    "specs",
+    [
+        ["refusal", "pii", "pii"],
+        ["refusal", {"name": "pii", "options": {"threshold": 0.9}}, "pii"],
+    ],
+)
+def test_repeated_classifier_rejected(specs):
+    with pytest.raises(ConfigError, match="classifier 'pii' is listed 2 times"):
+        apply_option_assignments(specs, [])

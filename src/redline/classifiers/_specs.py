@@ -68,13 +68,21 @@ def apply_option_assignments(
 
     Raises:
         ConfigError: An assignment is malformed or names a classifier that is
-            not in ``specs``.
+            not in ``specs``, or ``specs`` names one classifier twice.
     """
     extra: dict[str, dict[str, Any]] = {}
     for assignment in assignments:
         name, key, value = _parse_assignment(assignment)
         extra.setdefault(name, {})[key] = value
     names = [_spec_name(spec) for spec in specs]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        # Verdicts are stored and counted by classifier name, so two
+        # classifiers of one name would mix their counts in reports.
+        raise ConfigError(
+            f"classifier {repeated[0]!r} is listed {names.count(repeated[0])} times "
+            f"in {names!r}; list each classifier once"
+        )
     unknown = sorted(set(extra) - set(names))
     if unknown:
         raise ConfigError(
