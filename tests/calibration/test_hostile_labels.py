@@ -53,3 +53,17 @@ def test_bom_and_crlf_read(tmp_path):
     rows = read_labels(write_bytes(tmp_path / "l.csv", data))
     assert [row.text for row in rows] == ["I can't", "Sure"]
     assert [row.positive for row in rows] == [True, False]
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        LabelColumns(text="label"),
+        LabelColumns(prompt="text"),
+        LabelColumns(prompt="label"),
+    ],
+)
+def test_same_column_twice_rejected(tmp_path, columns):
+    path = write_bytes(tmp_path / "l.csv", b"text,label\nI can't,1\n")
+    with pytest.raises(LabelsError, match="columns must differ"):
+        read_labels(path, columns)

@@ -120,6 +120,13 @@ def _iter_labels(path: Path, columns: LabelColumns) -> Iterator[LabelledText]:
     negative = (
         None if columns.negative is None else {_normal(v) for v in columns.negative}
     )
+    named = [columns.text, columns.label] + ([columns.prompt] if columns.prompt else [])
+    if len(set(named)) < len(named):
+        raise LabelsError(
+            f"the text, label and prompt columns must differ, got {named!r}; "
+            "check --text-column, --label-column and --prompt-column",
+            path=str(path),
+        )
     overlap = positive & (negative or set())
     if overlap:
         raise LabelsError(
