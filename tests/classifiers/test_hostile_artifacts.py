@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -159,3 +161,45 @@ def test_artifact_path_to_file_named(tmp_path):
     labels = write_labels(tmp_path / "labels.jsonl")
     with pytest.raises(ConfigError, match="labels.jsonl' is not a folder"):
         load_artifact(labels)
+
+
+def test_link_out_of_folder_rejected(copy, tmp_path):
+    outside = tmp_path / "outside.npy"
+    (copy / WEIGHTS_FILE).rename(outside)
+    (copy / WEIGHTS_FILE).symlink_to(outside)
+    with pytest.raises(ConfigError, match="outside the artifact folder"):
+        load_artifact(copy)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_link_to_device_rejected(copy):
+    (copy / WEIGHTS_FILE).unlink()
+    (copy / WEIGHTS_FILE).symlink_to("/dev/zero")
+    with pytest.raises(ConfigError, match="outside the artifact folder"):
+        load_within(copy, seconds=20)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_fifo_manifest_rejected(copy):
+    (copy / MANIFEST_FILE).unlink()
+    os.mkfifo(copy / MANIFEST_FILE)
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_within(copy, seconds=20)
+
+
+def load_within(folder: Path, seconds: float):
+    """Load an artifact in a daemon thread, failing the test if it hangs."""
+    outcome: dict[str, BaseException] = {}
+
+    def load() -> None:
+        try:
+            load_artifact(folder)
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"loading {folder} hung for {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]

