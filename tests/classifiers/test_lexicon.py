@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import textwrap
 import time
 
@@ -13,12 +14,8 @@ from redline.classifiers import (
     build_classifier,
     create_classifier,
 )
-from redline.classifiers._lexicon import (
-    BUILTIN_LEXICON,
-    LexiconError,
-    _required_sets,
-    load_lexicon,
-)
+from redline.classifiers._lexicon import BUILTIN_LEXICON, LexiconError, load_lexicon
+from redline.classifiers._lexicon_patterns import literal_requirement
 from redline.errors import ConfigError
 from tests.conftest import SHARED_DATASETS
 
@@ -466,21 +463,112 @@ def test_non_utf8_lexicon_rejected(tmp_path):
         load_lexicon(path)
 
 
-REQUIRED_SETS = [
-    (r"\b{group} are bad", ("group",)),
-    (r"(?:{quantifier} )*{group}", ("group",)),
-    (r"{group}? x", ()),
-    (r"{group}* x", ()),
-    (r"a|{group}", ()),
-    (r"[{]{group}", ("group",)),
-    (r"\{group}", ()),
-    (r"({group}) x", ()),
+# (pattern as compiled, words sets, substring sets) that every match contains.
+REQUIRED_WORDS = [
+    (r"\bkill you\b", [{"kill"}], []),
+    (r"\b(?:kill|shoot) (?:you|him)\b", [{"kill", "shoot"}], []),
+    (
+        r"(?:kill|shoot) (?:you|him)",
+        [],
+        [("kill him", "kill you", "shoot him", "shoot you")],
+    ),
+    (r"\b[a-z]*fuck[a-z]*\b", [], [("fuck",)]),
+    (r"\bkills?\b", [{"kill", "kills"}], []),
+    (r"\b(?:all ){0,3}kill\b", [{"kill"}], []),
+    (r"\b(?:all|most)*kill\b", [], [("kill",)]),
+    (r"\bkill\b|\bshoot\b", [{"kill", "shoot"}], []),
+    (r"(?<![^\W_])(?:cat|dog)s?(?![^\W_]) are dumb\b", [{"dumb"}], []),
+    (r"\bx{2}\b", [], []),
+    (r"\bk.ll\b", [], []),
+    (r"\bkill\b|[a-z]+", [], []),
+    (r"(?i)\bkill\b", [], []),
+    (r"\x6bill\b", [], []),
+    (r"\bkill(?=you)", [], [("kill",)]),
 ]
 
 
-@pytest.mark.parametrize(("source", "expected"), REQUIRED_SETS)
-def test_required_sets_of_pattern(source, expected):
-    assert _required_sets(source) == expected
+@pytest.mark.parametrize(("source", "words", "substrings"), REQUIRED_WORDS)
+def test_literal_requirement_of_pattern(source, words, substrings):
+    requirement = literal_requirement(source)
+    assert [set(found) for found in requirement.words] == words
+    assert list(requirement.substrings) == substrings
+
+
+def test_pattern_skipped_without_required_word():
+    requirement = literal_requirement(r"\bkill you\b")
+    assert not requirement.allows("skill you", {"skill", "you"})
+    assert requirement.allows("kill you", {"kill", "you"})
+
+
+def words_of(text):
+    return set(re.findall(r"[^\W_]+", text))
+
+
+builtin_patterns = load_lexicon()._patterns
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(builtin_patterns).flatmap(
+        lambda pattern: st.from_regex(pattern.regex)
+    )
+)
+def test_requirement_allows_builtin_matches(text):
+    for pattern in builtin_patterns:
+        if pattern.regex.search(text):
+            assert pattern.requirement.allows(text, words_of(text)), pattern.label
+
+
+# Small patterns built from the syntax that the requirement scan reads.
+pattern_atoms = st.sampled_from(
+    [
+        "kill",
+        "you",
+        " ",
+        "a",
+        "ab",
+        r"\b",
+        r"\B",
+        "[a-z]",
+        ".",
+        r"\d",
+        r"\.",
+        "-",
+        r"(?<![^\W_])",
+        r"(?![^\W_])",
+        "(?=a)",
+        "^",
+        "$",
+        "{",
+        "}",
+    ]
+)
+pattern_sources = st.recursive(
+    pattern_atoms,
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=4).map("".join),
+        st.lists(inner, min_size=1, max_size=3).map(
+            lambda branches: "(?:" + "|".join(branches) + ")"
+        ),
+        st.tuples(
+            inner.map(lambda source: "(?:" + source + ")"),
+            st.sampled_from(["?", "*", "+", "{0,3}", "{2}", "{1,}", "??"]),
+        ).map("".join),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_requirement_allows_matches_of_any_pattern(data):
+    source = data.draw(pattern_sources)
+    try:
+        regex = re.compile(source)
+    except re.error:
+        return
+    text = data.draw(st.from_regex(regex))
+    assert literal_requirement(source).allows(text, words_of(text))
 
 
 def test_builtin_lexicon_patterns_compile():

@@ -172,6 +172,26 @@ def test_offsets_skip_removed_characters():
     assert result.offsets == (0, 2, 4, 6)
 
 
+def test_offsets_skip_ascii_control_characters():
+    result = normalize_with_offsets("ki\x01ll now")
+    assert result.text == "kill now"
+    assert result.offsets == (0, 1, 3, 4, 5, 6, 7, 8)
+
+
+def test_offsets_skip_extra_spaces():
+    result = normalize_with_offsets(" a  b ")
+    assert result.text == "a b"
+    assert result.offsets == (1, 3, 4)
+
+
+def test_leet_decoded_only_in_mixed_tokens():
+    assert normalize_text("h3ll0 world 2024, k1ll!") == "hello world 2024, kill!"
+
+
+def test_leet_decoded_in_several_words():
+    assert normalize_text("1d10t\tand\nm0r0n") == "idiot and moron"
+
+
 def test_source_span_rejects_empty_span():
     with pytest.raises(ValueError, match="empty or outside"):
         NormalizedText("ab", (0, 1)).source_span(1, 1)

@@ -181,6 +181,17 @@ class _FoldTable(dict[int, str]):
 
 
 _FOLD_TABLE = _FoldTable()
+# ASCII characters that fold to no character or to several, such as control
+# characters. A text without them folds one character to one.
+_ASCII_UNEVEN = re.compile(
+    "["
+    + "".join(
+        re.escape(chr(codepoint))
+        for codepoint in range(128)
+        if len(_FOLD_TABLE[codepoint]) != 1
+    )
+    + "]"
+)
 
 # --- steps after folding -----------------------------------------------------
 # Each step returns a string of the same length as its input, with _DELETED in
@@ -215,6 +226,10 @@ _NUMBER_WITH_UNIT = re.compile(
     r"kb|mb|gb|tb|px|pt|em|mm|cm|km|kg|mg|ml|l|lbs?|oz|ft|yrs?|v|w|kw|kwh|hz|"
     r"khz|mhz|ghz|fps|mph|kph|c|f)"
 )
+# A run of non-space characters that contains a leetspeak character. Tokens
+# never contain spaces, so decoding such runs alone gives the same result as
+# decoding the whole text.
+_LEET_CHUNK = re.compile(r"(?<!\S)\S*?[01345789@$!|€¡]\S*")
 _ONES_RUN = re.compile(r"1{2,}")
 _LEET_TABLE = str.maketrans("01345789@$!|€¡", "oieastbgasilei")
 _REPEATED_LETTER = re.compile(r"([a-z])\1{2,}")
@@ -226,6 +241,8 @@ def _replace_capital_i_runs(text: str) -> str:
 
 
 def _mark_extra_spaces(text: str) -> str:
+    if "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return _EXTRA_SPACES.sub(lambda match: _DELETED * len(match.group()), text)
 
 
@@ -271,7 +288,14 @@ def _decode_leet_token(match: re.Match[str]) -> str:
 
 
 def _decode_leet(text: str) -> str:
-    return _TOKEN.sub(_decode_leet_token, text)
+    # Only a token that contains one of these characters can change.
+    if _HAS_LEET.search(text) is None:
+        return text
+    return _LEET_CHUNK.sub(_decode_leet_chunk, text)
+
+
+def _decode_leet_chunk(match: re.Match[str]) -> str:
+    return _TOKEN.sub(_decode_leet_token, match.group())
 
 
 def _mark_repeated_letter(match: re.Match[str]) -> str:
@@ -341,17 +365,32 @@ def normalize_text(text: str) -> str:
 
 def normalize_with_offsets(text: str) -> NormalizedText:
     """Normalise a text as :func:`normalize_text` does and keep source offsets."""
-    pieces = [_FOLD_TABLE[ord(char)] for char in _replace_capital_i_runs(text)]
-    offsets = [index for index, piece in enumerate(pieces) for _ in piece]
-    text = "".join(pieces)
+    text = _replace_capital_i_runs(text)
+    if text.isascii() and _ASCII_UNEVEN.search(text) is None:
+        offsets = list(range(len(text)))
+        text = text.translate(_FOLD_TABLE)
+    else:
+        pieces = [_FOLD_TABLE[ord(char)] for char in text]
+        offsets = [index for index, piece in enumerate(pieces) for _ in piece]
+        text = "".join(pieces)
     for step in _STEPS:
         marked = step(text)
         if _DELETED in marked:
-            offsets = [
-                offset
-                for offset, char in zip(offsets, marked, strict=True)
-                if char != _DELETED
-            ]
+            offsets = _drop_deleted(marked, offsets)
             marked = marked.replace(_DELETED, "")
         text = marked
     return NormalizedText(text, tuple(offsets))
+
+
+_DELETED_RUN = re.compile(_DELETED + "+")
+
+
+def _drop_deleted(marked: str, offsets: list[int]) -> list[int]:
+    """Drop the offsets of the characters that a step marked as deleted."""
+    kept: list[int] = []
+    start = 0
+    for run in _DELETED_RUN.finditer(marked):
+        kept += offsets[start : run.start()]
+        start = run.end()
+    kept += offsets[start:]
+    return kept
