@@ -308,8 +308,8 @@ class Lexicon:
             yield _Span(phrase.category, phrase.weight, start, end, phrase.label)
 
     def _pattern_spans(self, text: str, words: list[_TextWord]) -> Iterator[_Span]:
-        # The whole words of the text: runs of letters and digits. A word
-        # keeps a "*" only where no lexicon word resolved it.
+        # The whole words of the text: runs of letters and digits. A word can
+        # still contain "*" after unmasking, when a set item is written with one.
         present = set()
         for word in words:
             present.update(word.text.split("*"))
