@@ -20,6 +20,7 @@ from redline.classifiers import (
 from redline.cli._main import main
 from redline.cli._options import DB_OPTION, OUT_OPTION
 from redline.cli._progress import RichProgress
+from redline.cli._project import CONFIG_OPTION, apply_project_config
 from redline.errors import ConfigError
 from redline.report import prepare_report_dir, print_summary, write_reports
 from redline.report._table import wide_console
@@ -203,6 +204,7 @@ _STORED_OPTIONS = (
     "target. With --resume, the stored guard is loaded again; give --guard "
     "only if its file moved.",
 )
+@CONFIG_OPTION
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
 def run_command(**options: Any) -> None:
     """Run a suite against a target, store every attempt and write reports.
@@ -214,13 +216,19 @@ def run_command(**options: Any) -> None:
     """
     console = wide_console(stderr=True)
     _check_resume_options(options)
+    if not options["resume_id"]:
+        options = apply_project_config(options)
     prepare_report_dir(options["out"])
     run_id = options["resume_id"] or new_run_id()
-    target_options = {
+    target_options = dict(options.get("extra_target_options") or {})
+    command_line = {
         "base_url": options["base_url"],
         "api_key": options["api_key"],
         "threads": options["threads"],
     }
+    target_options.update(
+        {key: value for key, value in command_line.items() if value is not None}
+    )
     listener = None if options["no_progress"] else RichProgress(console)
     try:
         if listener is not None:
@@ -252,6 +260,9 @@ def _check_resume_options(options: dict[str, Any]) -> None:
         for name in _STORED_OPTIONS
         if context.get_parameter_source(name) is not ParameterSource.DEFAULT
     ]
+    # REDLINE_CONFIG may stay set in the environment; only --config is rejected.
+    if context.get_parameter_source("config_path") is ParameterSource.COMMANDLINE:
+        ignored.append("--config")
     if ignored:
         raise ConfigError(
             f"--resume continues a stored run with its own settings, so "
@@ -345,7 +356,9 @@ def _given_attack_settings(options: dict[str, Any]) -> dict[str, Any]:
 def _classifier_specs(options: dict[str, Any]) -> list[ClassifierSpec]:
     """Combine --classifiers or --classifier-config with --classifier-option."""
     specs: list[ClassifierSpec]
-    if options["classifier_config"] is not None:
+    if options.get("classifier_specs") is not None:
+        specs = list(options["classifier_specs"])
+    elif options["classifier_config"] is not None:
         context = click.get_current_context()
         if context.get_parameter_source("classifiers") is not ParameterSource.DEFAULT:
             raise ConfigError(
