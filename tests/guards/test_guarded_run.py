@@ -219,3 +219,22 @@ def test_resume_python_guard_needs_guard(tmp_path, suite, toxic_server):
         redline.resume(result.run_id, db=db, target_options=options)
     resumed = redline.resume(result.run_id, db=db, target_options=options, guard=config)
     assert resumed.run.status == "completed"
+
+
+class _Down(redline.classifiers.Classifier):
+    """A guard classifier whose model is unavailable."""
+
+    name = "down"
+    kind = "content"
+    description = "always raises"
+
+    def classify_batch(self, items):
+        raise RuntimeError("model server unreachable")
+
+
+def test_report_counts_guard_filter_errors(tmp_path, suite, toxic_server):
+    guard = GuardConfig(output_filters=[GuardFilter(classifier=_Down())])
+    result = run_guarded(suite, toxic_server, tmp_path / "r.db", guard)
+    rows = {report.name: report for report in result.classifiers}
+    assert rows["guard:output:down"].counts.verdicts == 4
+    assert rows["guard:output:down"].counts.errors == 4

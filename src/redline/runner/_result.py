@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 # null for a run without attack strategies, and made "summary" count only
 # direct attempts.
 REPORT_FORMAT_VERSION = "1.2"
+# Stored verdicts of guard filters are named guard:<stage>:<classifier>.
+GUARD_VERDICT_PREFIX = "guard:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,16 @@ def classifier_reports(store: Store, run: RunRecord) -> tuple[ClassifierReport, 
                 identity=identity,
                 counts=counts.get(name, VerdictCounts()),
                 calibration=_latest_calibration(store, identity),
+            )
+        )
+    # A guard's filters judge too, and a failing filter must show its errors
+    # even when the guard blocked the message and the attempt counts as safe.
+    for name in sorted(n for n in counts if n.startswith(GUARD_VERDICT_PREFIX)):
+        reports.append(
+            ClassifierReport(
+                identity={"name": name, "kind": "guard", "version": "filter"},
+                counts=counts[name],
+                calibration=None,
             )
         )
     return tuple(reports)
