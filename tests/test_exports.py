@@ -74,6 +74,7 @@ PUBLIC = {
     },
     "redline.store": {
         "DEFAULT_DB_PATH",
+        "AdaptiveRecord",
         "AttemptRecord",
         "BaselineRecord",
         "CalibrationRecord",
@@ -83,6 +84,7 @@ PUBLIC = {
     },
     "redline.metrics": {
         "Z_95",
+        "AdaptiveMetrics",
         "AttackSummary",
         "GroupMetrics",
         "Judgement",
@@ -93,6 +95,7 @@ PUBLIC = {
         "Uplift",
         "judge_attempt",
         "percentile",
+        "summarize_adaptive",
         "summarize_attacks",
         "summarize_run",
         "wilson",

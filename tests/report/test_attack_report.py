@@ -59,7 +59,7 @@ def test_table_lists_each_strategy(attack_result):
 def test_json_report_has_attacks(attack_result, tmp_path):
     path = write_json_report(attack_result, tmp_path / "report.json")
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["format_version"] == REPORT_FORMAT_VERSION == "1.2"
+    assert data["format_version"] == REPORT_FORMAT_VERSION == "1.3"
     assert data["attacks"]["strategies"]["base64"]["asr"]["successes"] == 4
     assert data["attacks"]["by_strategy_category"]["fiction"]["hate"]["total"] == 2
     assert len(data["attempts"]) == 3 * len(PROMPTS)

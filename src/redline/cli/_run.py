@@ -12,6 +12,7 @@ import click
 from click.core import ParameterSource
 from rich.text import Text
 
+from redline.attacks import DEFAULT_ATTACKER, AttackBudget
 from redline.classifiers import (
     ClassifierSpec,
     apply_option_assignments,
@@ -48,6 +49,11 @@ _STORED_OPTIONS = (
     "classifiers",
     "classifier_config",
     "classifier_option",
+    "adaptive",
+    "attacker",
+    "adaptive_queries",
+    "adaptive_tokens",
+    "adaptive_option",
 )
 
 
@@ -182,6 +188,40 @@ _STORED_OPTIONS = (
     help="Set a parameter of a strategy in --strategies, such as "
     "translation.language=Zulu or best_of_n.n=4; repeatable. Values are read "
     "as YAML scalars.",
+)
+@click.option(
+    "--adaptive",
+    metavar="LIST",
+    help="Comma-separated adaptive attacks, such as pair,crescendo; after the "
+    "attempts are sent, each one attacks every refuse case with an attacker model.",
+)
+@click.option(
+    "--attacker",
+    metavar="SPEC",
+    default=DEFAULT_ATTACKER,
+    show_default=True,
+    help="Target spec of the adaptive attacks' attacker model. An openai: "
+    "attacker also gets --base-url and --api-key. With target and attacker both "
+    "local, one model is loaded.",
+)
+@click.option(
+    "--adaptive-queries",
+    type=click.IntRange(min=1),
+    help="Maximum target requests of one adaptive attack on one case.",
+)
+@click.option(
+    "--adaptive-tokens",
+    type=click.IntRange(min=1),
+    help="Maximum prompt plus completion tokens of attacker and target over "
+    "all adaptive attacks of the run.",
+)
+@click.option(
+    "--adaptive-option",
+    "adaptive_option",
+    multiple=True,
+    metavar="NAME.KEY=VALUE",
+    help="Set a parameter of an attack in --adaptive, such as pair.streams=1 "
+    "or crescendo.max_turns=8; repeatable. Values are read as YAML scalars.",
 )
 @DB_OPTION
 @OUT_OPTION
@@ -334,7 +374,26 @@ async def _start(
         direct=not options["no_direct"],
         helper_target=options["helper_target"],
         strategy_options=options["strategy_option"],
+        adaptive=options["adaptive"] or (),
+        attacker=options["attacker"],
+        adaptive_budget=AttackBudget(
+            max_queries_per_case=options["adaptive_queries"],
+            max_tokens_per_run=options["adaptive_tokens"],
+        ),
+        adaptive_options=options["adaptive_option"],
+        attacker_options=_attacker_options(options["attacker"], target_options),
     )
+
+
+def _attacker_options(attacker: str, target_options: dict[str, Any]) -> dict[str, Any]:
+    """Return --base-url and --api-key for an openai attacker; other kinds take neither."""
+    if not attacker.startswith("openai:"):
+        return {}
+    return {
+        key: target_options[key]
+        for key in ("base_url", "api_key")
+        if key in target_options
+    }
 
 
 def _given_attack_settings(options: dict[str, Any]) -> dict[str, Any]:

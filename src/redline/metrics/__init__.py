@@ -1,5 +1,6 @@
 """Outcomes, rates with intervals, percentiles, run summaries and attack success rates."""
 
+from redline.metrics._adaptive_summary import AdaptiveMetrics, summarize_adaptive
 from redline.metrics._attacks import (
     AttackSummary,
     StrategyMetrics,
@@ -12,6 +13,7 @@ from redline.metrics._summary import GroupMetrics, RunSummary, summarize_run
 
 __all__ = [
     "Z_95",
+    "AdaptiveMetrics",
     "AttackSummary",
     "GroupMetrics",
     "Judgement",
@@ -22,6 +24,7 @@ __all__ = [
     "Uplift",
     "judge_attempt",
     "percentile",
+    "summarize_adaptive",
     "summarize_attacks",
     "summarize_run",
     "wilson",

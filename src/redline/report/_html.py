@@ -16,8 +16,9 @@ from typing import Any
 
 import jinja2
 
-from redline.metrics import Outcome, Rate
+from redline.metrics import AdaptiveMetrics, Outcome, Rate
 from redline.metrics._attacks import AttackSummary
+from redline.report._table import format_count, stop_reason_text
 from redline.runner import REPORT_FORMAT_VERSION, RunResult
 from redline.runner._result import ClassifierReport
 
@@ -70,6 +71,7 @@ def render_html_report(
         truncated=len(attempts) < total_attempts,
         total_attempts=total_attempts,
         attacks=None if result.attacks is None else _attack_view(result.attacks),
+        adaptive=[_adaptive_view(m) for m in result.adaptive.values()],
     )
 
 
@@ -146,6 +148,19 @@ def _attack_view(attacks: AttackSummary) -> dict[str, Any]:
             for name in attacks.strategies
         ],
         "pooled": [heat_cell(attacks.by_category[c]) for c in categories],
+    }
+
+
+def _adaptive_view(metrics: AdaptiveMetrics) -> dict[str, Any]:
+    return {
+        "name": metrics.attack,
+        "attacked": metrics.attacked,
+        "assessed": metrics.assessed,
+        "broken": metrics.broken,
+        "asr": _with_total(metrics.asr),
+        "median": format_count(metrics.median_queries),
+        "max": format_count(metrics.max_queries),
+        "reasons": stop_reason_text(metrics),
     }
 
 

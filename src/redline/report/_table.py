@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.table import Table
 
-from redline.metrics import Outcome
+from redline.metrics import AdaptiveMetrics, Outcome
 from redline.metrics._attacks import AttackSummary
 from redline.runner import RunResult
 from redline.runner._result import ClassifierReport
@@ -61,6 +62,8 @@ def summary_renderable(result: RunResult) -> Group:
     parts: list[Table] = [head, categories]
     if result.attacks is not None:
         parts.append(attack_table(result.attacks))
+    if result.adaptive:
+        parts.append(adaptive_table(result.adaptive))
     if result.classifiers:
         parts.append(classifier_table(result.classifiers))
     return Group(*parts)
@@ -102,6 +105,42 @@ def attack_table(attacks: AttackSummary) -> Table:
     if reasons:
         table.caption += " Unassessed: " + escape(reasons)
     return table
+
+
+def adaptive_table(adaptive: Mapping[str, AdaptiveMetrics]) -> Table:
+    """Return the success rate and queries to first success of each adaptive attack."""
+    table = Table(
+        title="adaptive attacks on refuse cases: broken / assessed cases (95% "
+        "Wilson intervals); target queries to the first success over broken cases"
+    )
+    table.add_column("attack", overflow="fold")
+    for column in ("attacked", "assessed", "broken", "ASR", "median q", "max q"):
+        table.add_column(column, justify="right")
+    table.add_column("stop reasons", overflow="fold")
+    for name, metrics in adaptive.items():
+        table.add_row(
+            escape(name),
+            str(metrics.attacked),
+            str(metrics.assessed),
+            str(metrics.broken),
+            metrics.asr.format(),
+            format_count(metrics.median_queries),
+            format_count(metrics.max_queries),
+            escape(stop_reason_text(metrics)),
+        )
+    return table
+
+
+def stop_reason_text(metrics: AdaptiveMetrics) -> str:
+    """Return the cases per stop reason of one adaptive attack, as one line."""
+    return ", ".join(f"{reason} {n}" for reason, n in metrics.stop_reasons.items())
+
+
+def format_count(value: float | None) -> str:
+    """Return a count or median without a trailing ``.0``, or ``-`` for None."""
+    if value is None:
+        return "-"
+    return f"{value:g}"
 
 
 def unassessed_attack_reasons(attacks: AttackSummary) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from redline import __version__
+from redline.attacks import DEFAULT_ATTACKER, AttackBudget
 from redline.classifiers import (
     Classifier,
     ClassifierSpec,
@@ -21,6 +22,12 @@ from redline.classifiers import (
 from redline.errors import ConfigError
 from redline.guards import Guard, GuardConfig
 from redline.guards._config import resolve_guard_config, restore_guard_config
+from redline.runner._adaptive_run import (
+    AdaptivePlan,
+    adaptive_judge,
+    build_adaptive_plan,
+    run_adaptive,
+)
 from redline.runner._attacks import (
     AttackPlan,
     PlannedAttempt,
@@ -71,6 +78,11 @@ async def arun(
     direct: bool = True,
     helper_target: str | None = None,
     strategy_options: Sequence[str] = (),
+    adaptive: Sequence[Any] | str = (),
+    attacker: str = DEFAULT_ATTACKER,
+    adaptive_budget: AttackBudget | None = None,
+    adaptive_options: Sequence[str] = (),
+    attacker_options: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Run a suite against a target, storing every attempt as it completes.
 
@@ -104,6 +116,17 @@ async def arun(
             call one, such as ``translation``.
         strategy_options: ``NAME.KEY=VALUE`` strategy parameters, such as
             ``translation.language=Zulu``.
+        adaptive: Adaptive attack specs, such as ``["pair", "crescendo"]``,
+            or one comma-separated string. Once the attempts are sent, each
+            attack runs on every ``refuse`` case and its result is stored.
+        attacker: Target spec of the adaptive attacks' attacker model. When
+            it and ``target`` are both ``local``, the target model is reused.
+        adaptive_budget: Limits of every adaptive attack. Its token limit is
+            shared by all of them.
+        adaptive_options: ``NAME.KEY=VALUE`` adaptive attack parameters,
+            such as ``pair.streams=1``.
+        attacker_options: Options for building the attacker, such as
+            ``base_url``.
 
     Returns:
         The stored run and its metrics.
@@ -116,6 +139,14 @@ async def arun(
         build_chains(strategies, helper_target=helper_target, options=strategy_options),
         strategy_seed,
         direct,
+    )
+    adaptive_plan = build_adaptive_plan(
+        adaptive,
+        attacker=attacker,
+        budget=adaptive_budget,
+        seed=strategy_seed,
+        options=adaptive_options,
+        attacker_options=attacker_options,
     )
     specs = _classifier_specs(classifiers)
     refusal, content = _build_classifiers(specs)
@@ -146,6 +177,7 @@ async def arun(
                 "suite_argument": _suite_argument(suite),
                 **({"guard": guard_config.to_record()} if guard_config else {}),
                 **({} if plan.is_plain else {"attacks": plan.to_record()}),
+                **({"adaptive": adaptive_plan.to_record()} if adaptive_plan else {}),
             },
             redline_version=__version__,
         )
@@ -162,6 +194,7 @@ async def arun(
             store,
             config,
             progress,
+            adaptive_plan,
         )
         return load_result(store, record.run_id)
 
@@ -191,7 +224,9 @@ async def aresume(
     stored path, or from ``guard`` when given. The attack strategies and
     their seed come from the store; ``strategies``, ``strategy_seed`` and
     ``direct``, when given, must match them. ``helper_target`` and
-    ``strategy_options`` apply to ``strategies`` only.
+    ``strategy_options`` apply to ``strategies`` only. Adaptive attacks
+    and their attacker come from the store too, and pairs of a case and an
+    attack that have a stored result are not run again.
 
     Raises:
         StoreError: The run does not exist.
@@ -232,6 +267,12 @@ async def aresume(
             ),
             guard_config,
         )
+        stored_adaptive = saved.get("adaptive")
+        adaptive_plan = (
+            AdaptivePlan.from_record(stored_adaptive, plan.seed, given)
+            if stored_adaptive
+            else None
+        )
         store.set_run_status(record.run_id, "running")
         logger.info("resuming run %s", record.run_id)
         await _execute(
@@ -245,6 +286,7 @@ async def aresume(
             store,
             config,
             progress,
+            adaptive_plan,
         )
         return load_result(store, record.run_id)
 
@@ -311,6 +353,7 @@ async def _execute(
     store: Store,
     config: RunConfig,
     progress: ProgressListener | None,
+    adaptive: AdaptivePlan | None = None,
 ) -> None:
     done = store.done_case_ids(record.run_id)
     concurrency = config.concurrency or target.default_concurrency
@@ -333,6 +376,18 @@ async def _execute(
             concurrency,
             progress,
         )
+        if adaptive is not None:
+            await run_adaptive(
+                record.run_id,
+                suite,
+                config,
+                adaptive,
+                target=target,
+                target_spec=record.target_spec,
+                judge=adaptive_judge(refusal, content),
+                params=params,
+                store=store,
+            )
         status = "completed"
     finally:
         await target.close()

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from redline.calibration import CalibrationSummary
-from redline.metrics import RunSummary, summarize_run
+from redline.metrics import (
+    AdaptiveMetrics,
+    RunSummary,
+    summarize_adaptive,
+    summarize_run,
+)
 from redline.metrics._attacks import AttackSummary, summarize_attacks
 from redline.metrics._summary import VerdictCounts, count_verdicts
 from redline.store import AttemptRecord, RunRecord, Store
@@ -18,8 +23,9 @@ logger = logging.getLogger(__name__)
 
 # 1.1 added the top-level "classifiers" list. 1.2 added "attacks", which is
 # null for a run without attack strategies, and made "summary" count only
-# direct attempts.
-REPORT_FORMAT_VERSION = "1.2"
+# direct attempts. 1.3 added "adaptive", the figures of each adaptive attack,
+# which is null for a run without adaptive attack results.
+REPORT_FORMAT_VERSION = "1.3"
 # Stored verdicts of guard filters are named guard:<stage>:<classifier>.
 GUARD_VERDICT_PREFIX = "guard:"
 
@@ -74,6 +80,8 @@ class RunResult:
         classifiers: Each classifier that judged the run, in run order.
         attacks: Attack success rates of the attack attempts, or None when
             the run has none.
+        adaptive: Figures of each adaptive attack by name, empty when the
+            run has no adaptive attack results.
     """
 
     run: RunRecord
@@ -81,6 +89,7 @@ class RunResult:
     db_path: Path
     classifiers: tuple[ClassifierReport, ...] = ()
     attacks: AttackSummary | None = None
+    adaptive: Mapping[str, AdaptiveMetrics] = field(default_factory=dict)
 
     @property
     def run_id(self) -> str:
@@ -118,6 +127,7 @@ class RunResult:
             "summary": self.summary.to_dict(),
             "classifiers": [report.to_dict() for report in self.classifiers],
             "attacks": None if self.attacks is None else self.attacks.to_dict(),
+            "adaptive": [m.to_dict() for m in self.adaptive.values()] or None,
         }
 
 
@@ -130,6 +140,7 @@ def load_result(store: Store, run_id: str) -> RunResult:
         db_path=store.path,
         classifiers=classifier_reports(store, run),
         attacks=summarize_attacks(store, run.run_id),
+        adaptive=summarize_adaptive(store, run.run_id),
     )
 
 

@@ -1,7 +1,8 @@
-"""SQLite store of runs, attempts, calibrations and baselines, with ordered migrations."""
+"""SQLite store of runs, attempts, adaptive attack results, calibrations and baselines."""
 
 from redline.store._sqlite import (
     DEFAULT_DB_PATH,
+    AdaptiveRecord,
     AttemptRecord,
     BaselineRecord,
     CalibrationRecord,
@@ -12,6 +13,7 @@ from redline.store._sqlite import (
 
 __all__ = [
     "DEFAULT_DB_PATH",
+    "AdaptiveRecord",
     "AttemptRecord",
     "BaselineRecord",
     "CalibrationRecord",

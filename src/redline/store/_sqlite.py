@@ -1,4 +1,4 @@
-"""SQLite store of runs, attempts, classifier calibrations and baselines.
+"""SQLite store of runs, attempts, adaptive attack results, calibrations and baselines.
 
 Attempts are written as each one completes.
 """
@@ -106,6 +106,24 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX IF NOT EXISTS attempts_run_strategy
         ON attempts(run_id, strategy, base_case_id);
     """,
+    # Adaptive attack results, one row per case and attack. success is NULL
+    # when no turn of the attack could be assessed.
+    """
+    CREATE TABLE IF NOT EXISTS adaptive_results (
+        run_id TEXT NOT NULL REFERENCES runs(run_id),
+        case_id TEXT NOT NULL,
+        attack TEXT NOT NULL,
+        success INTEGER,
+        queries_to_first_success INTEGER,
+        stopped_reason TEXT NOT NULL,
+        target_queries INTEGER NOT NULL,
+        attacker_queries INTEGER NOT NULL,
+        tokens INTEGER NOT NULL,
+        result TEXT NOT NULL,
+        completed_at REAL NOT NULL,
+        PRIMARY KEY (run_id, case_id, attack)
+    );
+    """,
 )
 # Tables that must exist once each migration is applied, by schema version.
 _TABLES_AT_VERSION: dict[int, frozenset[str]] = {
@@ -113,6 +131,7 @@ _TABLES_AT_VERSION: dict[int, frozenset[str]] = {
     2: frozenset({"runs", "attempts", "calibrations"}),
     3: frozenset({"runs", "attempts", "calibrations", "baselines"}),
     4: frozenset({"runs", "attempts", "calibrations", "baselines"}),
+    5: frozenset({"runs", "attempts", "calibrations", "baselines", "adaptive_results"}),
 }
 
 
@@ -267,7 +286,41 @@ class BaselineRecord:
     note: str | None = None
 
 
+@dataclass(slots=True)
+class AdaptiveRecord:
+    """Stored result of one adaptive attack on one case.
+
+    Attributes:
+        case_id: Id of the suite case that was attacked.
+        attack: Registry name of the adaptive attack, such as ``pair``.
+        success: Whether a turn succeeded, or None when no turn could be
+            assessed, because every judged turn was unassessed or none was sent.
+        queries_to_first_success: Target queries up to and including the
+            first success, or None.
+        stopped_reason: Why the attack stopped, one of
+            ``redline.attacks.STOP_REASONS``.
+        target_queries: Requests sent to the target.
+        attacker_queries: Requests sent to the attacker model.
+        tokens: Prompt plus completion tokens of attacker and target.
+        result: The full result from ``AdaptiveResult.to_dict()``.
+        completed_at: When the attack ended, seconds since the Unix epoch.
+    """
+
+    run_id: str
+    case_id: str
+    attack: str
+    success: bool | None
+    queries_to_first_success: int | None
+    stopped_reason: str
+    target_queries: int
+    attacker_queries: int
+    tokens: int
+    result: dict[str, Any]
+    completed_at: float
+
+
 _ATTEMPT_COLUMNS = tuple(AttemptRecord.__dataclass_fields__)
+_ADAPTIVE_COLUMNS = tuple(AdaptiveRecord.__dataclass_fields__)
 _JSON_ATTEMPT_COLUMNS = frozenset({"tags", "messages", "verdicts", "attack"})
 _RUN_COLUMNS = tuple(RunRecord.__dataclass_fields__)
 _JSON_RUN_COLUMNS = frozenset({"target_identity", "params", "classifiers", "config"})
@@ -443,6 +496,37 @@ class Store:
             for row in rows:
                 yield _decode_attempt(row)
 
+    def add_adaptive_result(self, record: AdaptiveRecord) -> None:
+        """Insert one adaptive attack result in its own committed transaction."""
+        row = [
+            _encode(name, getattr(record, name), frozenset({"result"}))
+            for name in _ADAPTIVE_COLUMNS
+        ]
+        placeholders = ", ".join("?" for _ in _ADAPTIVE_COLUMNS)
+        with self._transaction():
+            self._db.execute(
+                f"INSERT INTO adaptive_results ({', '.join(_ADAPTIVE_COLUMNS)}) "
+                f"VALUES ({placeholders})",
+                row,
+            )
+
+    def iter_adaptive_results(self, run_id: str) -> Iterator[AdaptiveRecord]:
+        """Yield a run's adaptive attack results in the order they completed."""
+        cursor = self._db.execute(
+            f"SELECT {', '.join(_ADAPTIVE_COLUMNS)} FROM adaptive_results "
+            "WHERE run_id = ? ORDER BY completed_at, case_id, attack",
+            (run_id,),
+        )
+        for row in cursor:
+            yield _decode_adaptive(row)
+
+    def done_adaptive_pairs(self, run_id: str) -> set[tuple[str, str]]:
+        """Return the (case id, attack name) pairs of a run that have a result."""
+        cursor = self._db.execute(
+            "SELECT case_id, attack FROM adaptive_results WHERE run_id = ?", (run_id,)
+        )
+        return {(row[0], row[1]) for row in cursor}
+
     def add_calibration(self, calibration: CalibrationRecord) -> int:
         """Insert a calibration and return its id, also set on ``calibration``."""
         columns = [name for name in _CALIBRATION_COLUMNS if name != "id"]
@@ -591,6 +675,18 @@ def _decode_attempt(row: Sequence[Any]) -> AttemptRecord:
             values[name] = _load_json(values[name], where, name)
     values["flagged"] = bool(values["flagged"])
     return AttemptRecord(**values)
+
+
+def _decode_adaptive(row: Sequence[Any]) -> AdaptiveRecord:
+    values = dict(zip(_ADAPTIVE_COLUMNS, row, strict=True))
+    where = (
+        f"adaptive result {values['attack']!r} of case {values['case_id']!r} "
+        f"in run {values['run_id']}"
+    )
+    values["result"] = _load_json(values["result"], where, "result")
+    if values["success"] is not None:
+        values["success"] = bool(values["success"])
+    return AdaptiveRecord(**values)
 
 
 def _decode_calibration(row: Sequence[Any]) -> CalibrationRecord:
