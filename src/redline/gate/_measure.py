@@ -142,6 +142,10 @@ class RunMeasures:
         return self.scopes.get(name)
 
 
+# Strategy name stored with a case sent as the suite gives it.
+DIRECT_STRATEGY = "direct"
+
+
 def category_scope(category: str) -> str:
     """Return the scope name of a hazard category."""
     return f"category {category}"
@@ -168,13 +172,17 @@ def measure_run(
     # attempt, so their strategy scopes are "no data".
     has_strategies = "strategy" in columns
     attempts = tuple(_read_attempts(store, run.run_id, columns))
+    # The overall and category scopes count only the plain cases, like the
+    # run's own summary; each strategy scope counts its attack attempts.
+    direct = tuple(a for a in attempts if a.strategy in (None, DIRECT_STRATEGY))
     groups: dict[str, list[AttemptFacts]] = defaultdict(list)
-    for attempt in attempts:
+    for attempt in direct:
         groups[category_scope(attempt.category)].append(attempt)
+    for attempt in attempts:
         if attempt.strategy:
             groups[strategy_scope(attempt.strategy)].append(attempt)
     price = find_price(prices or {}, run)
-    scopes = {OVERALL: _measure_scope(OVERALL, attempts, run, price)}
+    scopes = {OVERALL: _measure_scope(OVERALL, direct, run, price)}
     for name in sorted(groups):
         scopes[name] = _measure_scope(name, groups[name], run, price)
     return RunMeasures(run, attempts, scopes, has_strategies)
