@@ -63,7 +63,8 @@ _STORED_OPTIONS = (
     "--suite",
     default="smoke",
     show_default=True,
-    help="Built-in suite name (core, smoke) or path to a .yaml/.jsonl suite file.",
+    help="Built-in suite name (core, smoke) or path to a .yaml/.jsonl suite file. "
+    "A redline.yaml that lists one suite replaces the default.",
 )
 @click.option(
     "-t",
@@ -72,7 +73,8 @@ _STORED_OPTIONS = (
     show_default=True,
     envvar="REDLINE_TARGET",
     help="System under test: local, gguf:PATH, openai:MODEL or "
-    "python:MODULE:FUNCTION. Env: REDLINE_TARGET.",
+    "python:MODULE:FUNCTION, or the name of a target in redline.yaml, whose "
+    "single target replaces the default. Env: REDLINE_TARGET.",
 )
 @click.option(
     "--base-url",

@@ -99,7 +99,9 @@ def attack_table(attacks: AttackSummary) -> Table:
         )
     table.caption = (
         "pairs +/-: cases the strategy broke and the direct request did not, and "
-        f"the reverse. {attacks.attempts} attack attempts, {attacks.requests} requests."
+        "the reverse. n counts assessed attempts on refuse cases; unassessed "
+        "counts all of the strategy's attempts, benign cases included. "
+        f"{attacks.attempts} attack attempts, {attacks.requests} requests."
     )
     reasons = unassessed_attack_reasons(attacks)
     if reasons:
