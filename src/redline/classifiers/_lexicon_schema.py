@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from redline._yaml import UniqueKeyLoader
 from redline.errors import ConfigError
 
 __all__ = ["FORMAT_VERSION", "LexiconError"]
@@ -78,27 +79,6 @@ class _Spec:
     digests: list[str] = field(default_factory=list)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe YAML loader that rejects duplicate mapping keys."""
-
-
-def _construct_unique_mapping(
-    loader: _UniqueKeyLoader, node: yaml.MappingNode
-) -> dict[Any, Any]:
-    keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
-    if duplicates:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"duplicate key {duplicates[0]!r}", node.start_mark
-        )
-    return loader.construct_mapping(node, deep=True)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
-)
-
-
 def _read_file(path: Path) -> tuple[Any, bytes]:
     name = str(path)
     try:
@@ -112,7 +92,7 @@ def _read_file(path: Path) -> tuple[Any, bytes]:
     except OSError as exc:
         raise LexiconError(f"cannot read file: {exc}", path=name) from exc
     try:
-        document = yaml.load(data.decode("utf-8"), Loader=_UniqueKeyLoader)
+        document = yaml.load(data.decode("utf-8"), Loader=UniqueKeyLoader)
     except UnicodeDecodeError as exc:
         raise LexiconError(
             f"not valid UTF-8 at byte {exc.start}; save the file as UTF-8", path=name

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from redline._yaml import UniqueKeyLoader
 from redline.config._model import ProjectConfig
 from redline.errors import ConfigError
 
@@ -23,25 +24,6 @@ DEFAULT_CONFIG_PATH = Path("redline.yaml")
 # ``strategies.0.StrategyEntry.name``. Those parts are no keys of the file.
 # The config's only unions are list items, so a tag always follows an index.
 _UNION_TAG = re.compile(r"^(str|int|float|bool|[A-Z]\w+|function-\w+\[.*\])$")
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe YAML loader that rejects a key given twice in one mapping."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> Any:
-    keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
-    if duplicates:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"duplicate key {duplicates[0]!r}", node.start_mark
-        )
-    return loader.construct_mapping(node, deep=True)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG_PATH) -> ProjectConfig:
@@ -92,7 +74,7 @@ def load_yaml(text: str, *, source: str) -> Any:
             mapping, or nests too deeply for the parser.
     """
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
+        return yaml.load(text, Loader=UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source

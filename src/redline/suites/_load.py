@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 import yaml
 
+from redline._yaml import check_unique_keys
 from redline.errors import SuiteError
 from redline.suites._model import (
     HAZARDS_BY_CODE,
@@ -83,12 +84,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
-    if duplicates:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"duplicate key {duplicates[0]!r}", node.start_mark
-        )
+    check_unique_keys(node)
     mapping: dict[Any, Any] = loader.construct_mapping(node, deep=True)
     mapping[_LINE_KEY] = node.start_mark.line + 1
     return mapping
