@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import logging
 import math
 import reprlib
 from collections.abc import Callable, Sequence
@@ -11,6 +12,8 @@ from importlib.metadata import entry_points
 from typing import Any, ClassVar, TypeVar
 
 from redline.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "redline.classifiers"
 
@@ -111,6 +114,57 @@ class Classifier(abc.ABC):
     def identity(self) -> dict[str, str]:
         """Return what identifies this classifier's behaviour in stored runs."""
         return {"name": self.name, "kind": self.kind, "version": self.version}
+
+
+async def classify_or_error(
+    classifier: Classifier, items: Sequence[ClassifierInput]
+) -> list[Verdict]:
+    """Run a classifier over a batch; a crash or a wrong count gives error verdicts.
+
+    A plugin may fail in any way, and the caller must still get one verdict
+    per text, so the texts count as unassessed instead of stopping the run.
+    """
+    if not items:
+        return []
+    try:
+        verdicts = await classifier.classify(items)
+        _check_verdict_count(verdicts, items)
+    except Exception as exc:  # a plugin may fail in any way
+        return _error_verdicts(classifier, items, exc)
+    return list(verdicts)
+
+
+def classify_batch_or_error(
+    classifier: Classifier, items: Sequence[ClassifierInput]
+) -> list[Verdict]:
+    """Synchronous form of :func:`classify_or_error`."""
+    if not items:
+        return []
+    try:
+        verdicts = classifier.classify_batch(items)
+        _check_verdict_count(verdicts, items)
+    except Exception as exc:  # a plugin may fail in any way
+        return _error_verdicts(classifier, items, exc)
+    return list(verdicts)
+
+
+def _check_verdict_count(
+    verdicts: Sequence[Verdict], items: Sequence[ClassifierInput]
+) -> None:
+    if len(verdicts) != len(items):
+        raise ValueError(f"returned {len(verdicts)} verdicts for {len(items)} texts")
+
+
+def _error_verdicts(
+    classifier: Classifier, items: Sequence[ClassifierInput], exc: Exception
+) -> list[Verdict]:
+    logger.warning(
+        "classifier %s failed on a batch of %d: %r", classifier.name, len(items), exc
+    )
+    return [
+        Verdict(classifier.name, "unassessed", False, 0.0, error=f"{exc!r:.300}")
+        for _ in items
+    ]
 
 
 ClassifierT = TypeVar("ClassifierT", bound=type[Classifier])

@@ -22,6 +22,8 @@ from redline.classifiers._base import (
     Classifier,
     ClassifierInput,
     Verdict,
+    classify_batch_or_error,
+    classify_or_error,
     register_classifier,
     short_repr,
 )
@@ -111,7 +113,9 @@ class CascadeClassifier(Classifier):
             if not state.pending:
                 break
             tier_items = state.pending_items()
-            state.apply(tier, _run_tier_sync(tier.classifier, tier_items), self._decide)
+            state.apply(
+                tier, classify_batch_or_error(tier.classifier, tier_items), self._decide
+            )
         return state.results()
 
     async def classify(self, items: Sequence[ClassifierInput]) -> list[Verdict]:
@@ -119,7 +123,7 @@ class CascadeClassifier(Classifier):
         for tier in self.tiers:
             if not state.pending:
                 break
-            verdicts = await _run_tier(tier.classifier, state.pending_items())
+            verdicts = await classify_or_error(tier.classifier, state.pending_items())
             state.apply(tier, verdicts, self._decide)
         return state.results()
 
@@ -186,44 +190,6 @@ def _band_decision(verdict: Verdict, low: float, high: float) -> bool | None:
     if verdict.error is not None or low <= verdict.score < high:
         return None
     return verdict.score >= high
-
-
-def _run_tier_sync(
-    classifier: Classifier, items: Sequence[ClassifierInput]
-) -> list[Verdict]:
-    """Synchronous form of :func:`_run_tier`."""
-    try:
-        verdicts = classifier.classify_batch(items)
-        _check_count(verdicts, items)
-    except Exception as exc:  # a tier may fail in any way; escalate its texts
-        return _error_verdicts(classifier, items, exc)
-    return list(verdicts)
-
-
-async def _run_tier(
-    classifier: Classifier, items: Sequence[ClassifierInput]
-) -> list[Verdict]:
-    """Run one tier; a crash or a wrong verdict count becomes error verdicts."""
-    try:
-        verdicts = await classifier.classify(items)
-        _check_count(verdicts, items)
-    except Exception as exc:  # a tier may fail in any way; escalate its texts
-        return _error_verdicts(classifier, items, exc)
-    return list(verdicts)
-
-
-def _check_count(verdicts: Sequence[Verdict], items: Sequence[ClassifierInput]) -> None:
-    if len(verdicts) != len(items):
-        raise ValueError(f"returned {len(verdicts)} verdicts for {len(items)} texts")
-
-
-def _error_verdicts(
-    classifier: Classifier, items: Sequence[ClassifierInput], exc: Exception
-) -> list[Verdict]:
-    return [
-        Verdict(classifier.name, "unassessed", False, 0.0, error=f"{exc!r:.300}")
-        for _ in items
-    ]
 
 
 def _escalation_note(verdict: Verdict) -> str:

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from redline.attacks import DecodedResponse, adecode_response
 from redline.classifiers import Classifier, ClassifierInput, Verdict
+from redline.classifiers._base import classify_or_error
 from redline.metrics import Judgement, Outcome, judge_attempt
 from redline.runner._attacks import PlannedAttempt
 from redline.runner._config import RunConfig
@@ -214,10 +215,10 @@ class _Writer:
         inputs = [
             ClassifierInput(f.judged_text, f.planned.case.prompt) for f in judgeable
         ]
-        refusal_verdicts = await _classify(self.refusal, inputs)
-        content_verdicts = [await _classify(c, inputs) for c in self.content]
+        refusal_verdicts = await classify_or_error(self.refusal, inputs)
+        content_verdicts = [await classify_or_error(c, inputs) for c in self.content]
         raw_checked = [f for f in judgeable if f.needs_raw_check]
-        raw_verdicts = await _classify(
+        raw_verdicts = await classify_or_error(
             self.refusal,
             [
                 ClassifierInput(f.response.text, f.planned.case.prompt)
@@ -337,29 +338,3 @@ async def _decode(
             "decoding the response of %s failed: %r", planned.attempt_id, exc
         )
         return DecodedResponse(response.text, None, (), f"{type(exc).__name__}: {exc}")
-
-
-async def _classify(
-    classifier: Classifier, inputs: Sequence[ClassifierInput]
-) -> list[Verdict]:
-    """Run one classifier over a batch; a crash becomes an error verdict per text."""
-    if not inputs:
-        return []
-    try:
-        verdicts = await classifier.classify(inputs)
-        if len(verdicts) != len(inputs):
-            raise ValueError(
-                f"returned {len(verdicts)} verdicts for {len(inputs)} texts"
-            )
-    except Exception as exc:  # a plugin may fail in any way; keep the run going
-        logger.warning(
-            "classifier %s failed on a batch of %d: %r",
-            classifier.name,
-            len(inputs),
-            exc,
-        )
-        return [
-            Verdict(classifier.name, "unassessed", False, 0.0, error=f"{exc!r:.300}")
-            for _ in inputs
-        ]
-    return verdicts
