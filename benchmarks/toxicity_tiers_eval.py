@@ -3,10 +3,10 @@
 Tiers: ``lexicon`` (rules over normalised text), ``toxicity`` (the
 alt-profanity-check linear model) and ``embedding`` (a head on
 all-MiniLM-L6-v2 embeddings, trained with ``redline.classifiers
-.train_classifier``). Cascades run the cheap tiers first; a cheap tier decides
-only texts it scores at or above 0.8 (it never decides a text clean, because
-implicit hate gets low scores from word-based tiers), and every other text
-goes to the embedding tier.
+.train_classifier``). Cascades run the cheap tiers first. A cheap tier decides
+only texts it scores at or above 0.8, and every other text goes to the
+embedding tier. It never decides a text clean, because implicit hate gets low
+scores from word-based tiers.
 
 The sentences are de-duplicated before any split. Each fold of a stratified
 5-fold cross-validation trains one embedding artifact on the other four

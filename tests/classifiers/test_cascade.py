@@ -115,7 +115,7 @@ def test_band_edges():
 
 
 def test_band_decision_overrides_tier_threshold():
-    # The tier's own threshold (0.9) would call 0.85 clean; the band says toxic.
+    # The tier's own threshold (0.9) would call 0.85 clean, but the band decides toxic.
     cheap = ScoreTable("cheap", {"t": 0.85}, threshold=0.9)
     costly = ScoreTable("costly", {})
     cascade = CascadeClassifier(

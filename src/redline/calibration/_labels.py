@@ -1,9 +1,9 @@
 """Reader for files of human-labelled texts (CSV or JSONL), with column mapping.
 
 Calibration and classifier training both read these files. Each row gives a
-text, its label and optionally the prompt the text answers. The label is read
-as a string and mapped to the positive or the negative class; a value that is
-in neither set is an error naming the line, never a silent negative.
+text, its label and optionally the prompt of the text. The label is read as a
+string and mapped to the positive or the negative class. A value that is in
+neither set is an error naming the line, never a silent negative.
 """
 
 from __future__ import annotations
